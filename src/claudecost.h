@@ -1,0 +1,11 @@
+/*
+ * claudecost.h
+ *		Declarations shared between the subsystems of the extension.
+ */
+#ifndef CLAUDECOST_H
+#define CLAUDECOST_H
+
+/* Per-subsystem initialization, called from _PG_init. */
+extern void price_cache_init(void);
+
+#endif							/* CLAUDECOST_H */

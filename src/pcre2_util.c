@@ -1,0 +1,100 @@
+/*
+ * pcre2_util.c
+ *		PCRE2 compilation and substitution with PostgreSQL memory and errors.
+ *
+ * PCRE2 allocates through a general context whose allocator is palloc in a
+ * caller-chosen memory context, so an error raised half-way never leaks
+ * malloc'd memory and a cache reset frees every compiled pattern at once.
+ */
+#include "postgres.h"
+
+#include "pcre2_util.h"
+
+static void *
+pcre2_palloc(PCRE2_SIZE size, void *context)
+{
+	return MemoryContextAlloc((MemoryContext) context, size);
+}
+
+static void
+pcre2_pfree(void *pointer, void *context)
+{
+	if (pointer != NULL)
+		pfree(pointer);
+}
+
+pcre2_code *
+pcre2_util_compile(const char *pattern, uint32 extra_options,
+				   MemoryContext context, const char *what)
+{
+	pcre2_general_context *general;
+	pcre2_compile_context *compile_context;
+	pcre2_code *code;
+	int			error_code;
+	PCRE2_SIZE	error_offset;
+
+	general = pcre2_general_context_create(pcre2_palloc, pcre2_pfree, context);
+	compile_context = pcre2_compile_context_create(general);
+	code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+						 PCRE2_UTF | PCRE2_UCP | extra_options,
+						 &error_code, &error_offset, compile_context);
+	if (code == NULL)
+	{
+		PCRE2_UCHAR message[256];
+
+		pcre2_get_error_message(error_code, message, sizeof(message));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+				 errmsg("invalid regular expression in %s: %s", what, (char *) message),
+				 errdetail("PCRE2 reported the error at offset %zu of pattern \"%s\".",
+						   (size_t) error_offset, pattern)));
+	}
+
+	/* JIT is an optimization only: a platform without it still matches. */
+	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+pcre2_match_data *
+pcre2_util_match_data(pcre2_code *code, MemoryContext context)
+{
+	pcre2_general_context *general;
+
+	general = pcre2_general_context_create(pcre2_palloc, pcre2_pfree, context);
+	return pcre2_match_data_create_from_pattern(code, general);
+}
+
+char *
+pcre2_util_substitute_all(pcre2_code *code, const char *subject,
+						  const char *replacement)
+{
+	size_t		subject_length = strlen(subject);
+	PCRE2_SIZE	output_length = subject_length * 2 + strlen(replacement) + 64;
+	int			rc;
+
+	for (;;)
+	{
+		PCRE2_UCHAR *output = palloc(output_length);
+
+		rc = pcre2_substitute(code, (PCRE2_SPTR) subject, subject_length, 0,
+							  PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
+							  NULL, NULL, (PCRE2_SPTR) replacement,
+							  PCRE2_ZERO_TERMINATED, output, &output_length);
+		if (rc > 0)
+			return (char *) output;
+		pfree(output);
+		if (rc == 0)
+			return NULL;
+		if (rc != PCRE2_ERROR_NOMEMORY)
+		{
+			PCRE2_UCHAR message[256];
+
+			pcre2_get_error_message(rc, message, sizeof(message));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("could not apply replacement \"%s\": %s",
+							replacement, (char *) message)));
+		}
+		/* output_length now holds the size PCRE2 needs; try again. */
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * pcre2_util.h
+ *		PCRE2 compilation and substitution with PostgreSQL memory and errors.
+ */
+#ifndef PCRE2_UTIL_H
+#define PCRE2_UTIL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "utils/memutils.h"
+
+/*
+ * Compiles a UTF-8 pattern with PCRE2_UTF | PCRE2_UCP plus extra_options, JIT
+ * compiled when the platform supports it.  The code is allocated in context
+ * and lives until that context is reset.  An invalid pattern raises
+ * ERRCODE_INVALID_REGULAR_EXPRESSION naming what (e.g. "model pattern 3"),
+ * PCRE2's message and the offset.
+ */
+extern pcre2_code *pcre2_util_compile(const char *pattern, uint32 extra_options,
+									  MemoryContext context, const char *what);
+
+/* Match data sized for code, allocated in context. */
+extern pcre2_match_data *pcre2_util_match_data(pcre2_code *code, MemoryContext context);
+
+/*
+ * Replaces every match of code in subject with replacement (PCRE2's
+ * substitution syntax: $1, ${name}).  Returns a palloc'd string in the
+ * current memory context, or NULL when the pattern does not match.
+ */
+extern char *pcre2_util_substitute_all(pcre2_code *code, const char *subject,
+									   const char *replacement);
+
+#endif							/* PCRE2_UTIL_H */
