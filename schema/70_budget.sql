@@ -200,9 +200,8 @@ SELECT CASE period
         pg_catalog.timezone(time_zone,
             pg_catalog.timezone(time_zone, starts_at)
             + period_length * pg_catalog.floor(
-                pg_catalog.date_part('epoch', pg_catalog.timezone(time_zone, ts)
-                                              - pg_catalog.timezone(time_zone, starts_at))
-                / pg_catalog.date_part('epoch', period_length)))
+                EXTRACT(epoch FROM pg_catalog.timezone(time_zone, ts) - pg_catalog.timezone(time_zone, starts_at))
+                / EXTRACT(epoch FROM period_length))::float8)
     WHEN 'rolling' THEN pg_catalog.date_trunc('hour', ts, 'UTC')
 END
 $$;
@@ -265,7 +264,7 @@ RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 SELECT CASE WHEN currency = 'USD' THEN usd
-            ELSE pg_catalog.round(usd / claudecost.budget_usd_rate(currency), 10) END
+            ELSE pg_catalog.trim_scale(pg_catalog.round(usd / claudecost.budget_usd_rate(currency), 10)) END
 $$;
 
 -- Validates the period, time zone and thresholds of a budget definition;
@@ -296,7 +295,7 @@ BEGIN
                 USING ERRCODE = '22023',
                       HINT = 'Give a positive length in days, hours or minutes; use monthly, quarterly or annual for months.';
         END IF;
-        IF period = 'rolling' AND pg_catalog.date_part('epoch', period_length) % 3600 <> 0 THEN
+        IF period = 'rolling' AND EXTRACT(epoch FROM period_length) % 3600 <> 0 THEN
             RAISE EXCEPTION 'invalid period_length "%" for a rolling budget', period_length
                 USING ERRCODE = '22023',
                       DETAIL = 'Rolling windows are counted in whole UTC hours.',
@@ -724,7 +723,20 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
             ELSE b.enabled
                  AND b.starts_at <= as_of AND (b.ends_at IS NULL OR as_of < b.ends_at)
                  AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                                     user_id, project_id, model, api_key_id, tags)
+                                                     budget_state.user_id, budget_state.project_id,
+                                                     budget_state.model, budget_state.api_key_id,
+                                                     budget_state.tags)
+       END
+$$;
+
+-- Message of a decision blocked because the estimate is unknown.
+CREATE FUNCTION claudecost.budget_unpriced_message(model text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE WHEN model IS NULL
+            THEN 'estimated cost is unknown; set claudecost.budget_allow_unpriced to allow requests without a price'
+            ELSE pg_catalog.format('no price for model "%s"; set claudecost.budget_allow_unpriced to allow unpriced models', model)
        END
 $$;
 
@@ -771,7 +783,7 @@ BEGIN
     IF NOT FOUND THEN
         d.action := CASE WHEN estimate IS NULL AND NOT unpriced_allowed THEN 'block' ELSE 'allow' END;
         d.message := CASE WHEN d.action = 'block'
-                          THEN pg_catalog.format('no price for model "%s"; set claudecost.budget_allow_unpriced to allow unpriced models', model)
+                          THEN claudecost.budget_unpriced_message(model)
                           ELSE 'no budget applies' END;
         RETURN d;
     END IF;
@@ -787,7 +799,7 @@ BEGIN
     d.period_start := r.period_start;
     d.period_end := r.period_end;
     IF estimate IS NULL AND NOT unpriced_allowed THEN
-        d.message := pg_catalog.format('no price for model "%s"; set claudecost.budget_allow_unpriced to allow unpriced models', model);
+        d.message := claudecost.budget_unpriced_message(model);
     ELSIF r.action = 'block' THEN
         d.message := pg_catalog.format('budget "%s" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s',
                                        r.budget_name, d.spent, d.reserved,
