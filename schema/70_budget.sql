@@ -911,11 +911,11 @@ BEGIN
     LOOP
         RAISE EXCEPTION 'budget "%" exceeded', r.budget_name
             USING ERRCODE = 'CC001',
-                  DETAIL = pg_catalog.format('Spent %s, reserved %s, requested %s, limit %s %s for the period from %s to %s.',
+                  DETAIL = pg_catalog.format('Spent %s, reserved %s, requested %s, limit %s %s in the current period.',
                                              claudecost.budget_from_usd(r.spent_usd, r.currency),
                                              claudecost.budget_from_usd(r.reserved_usd, r.currency),
                                              claudecost.budget_from_usd(estimated_cost, r.currency),
-                                             r.amount, r.currency, r.period_start, r.period_end),
+                                             r.amount, r.currency),
                   HINT = 'Wait for the next period, release unused reservations with claudecost.budget_release(), or raise the amount with claudecost.update_budget().';
     END LOOP;
 
