@@ -938,12 +938,13 @@ CREATE TABLE claudecost.budget (
 COMMENT ON TABLE claudecost.budget IS
     'Spend limits with a scope, a calendar period in their own time zone and thresholds';
 
--- Row locked (and updated) by budget_reserve so that reservations against
--- one budget are serialized; kept apart from claudecost.budget so that the
--- definition rows read by every check are not rewritten by every hold.
+-- Row locked by budget_reserve so that reservations against one budget are
+-- serialized; kept apart from claudecost.budget so that locking it does not
+-- block changes to the definition.
 CREATE TABLE claudecost.budget_lock (
     budget_id bigint PRIMARY KEY REFERENCES claudecost.budget (id) ON DELETE CASCADE,
-    reservations bigint NOT NULL DEFAULT 0
+    -- Bumped by reservations made under REPEATABLE READ or SERIALIZABLE.
+    version bigint NOT NULL DEFAULT 0
 );
 
 -- Spend counter in USD.  period_start is the start of the calendar or custom
@@ -1756,14 +1757,21 @@ BEGIN
       FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s;
 
     -- Serialize reservations per budget, in id order so that two reservers
-    -- of overlapping budget sets cannot deadlock.  An UPDATE (not only a row
-    -- lock) makes a REPEATABLE READ or SERIALIZABLE caller fail with a
-    -- serialization error instead of deciding on a snapshot that misses a
-    -- concurrent hold.
-    FOREACH lock_id IN ARRAY coalesce(ids, '{}')
-    LOOP
-        UPDATE claudecost.budget_lock l SET reservations = l.reservations + 1 WHERE l.budget_id = lock_id;
-    END LOOP;
+    -- of overlapping budget sets cannot deadlock.  A lock-only row lock keeps
+    -- the row version, so waiters are served in arrival order.  Under
+    -- REPEATABLE READ or SERIALIZABLE the snapshot predates the lock, so the
+    -- row is also updated: a reserver whose snapshot misses a concurrent
+    -- hold then fails with a serialization error instead of overspending.
+    PERFORM 1 FROM claudecost.budget_lock l
+      WHERE l.budget_id = ANY (ids)
+      ORDER BY l.budget_id
+      FOR NO KEY UPDATE;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        FOREACH lock_id IN ARRAY coalesce(ids, '{}')
+        LOOP
+            UPDATE claudecost.budget_lock l SET version = l.version + 1 WHERE l.budget_id = lock_id;
+        END LOOP;
+    END IF;
 
     -- A new statement, so under READ COMMITTED it sees every hold and spend
     -- committed by the reservers this one waited for.

@@ -137,9 +137,9 @@ SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 7) AS r
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 0.5);
 -- Expiry: a hold stops counting when its ttl has passed, with no job.
 SELECT claudecost.budget_release(:r3);
-SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 7, ttl => '50 milliseconds') AS r4 \gset
+SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 7, ttl => '2 seconds') AS r4 \gset
 SELECT (claudecost.get_budget_status(:hold) ->> 'reserved_amount')::numeric AS reserved_before;
-SELECT pg_sleep(0.1);
+SELECT pg_sleep(2.2);
 SELECT (claudecost.get_budget_status(:hold) ->> 'reserved_amount')::numeric AS reserved_after;
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 7) AS r5 \gset
 SELECT count(*) AS expired_holds_left FROM claudecost.budget_hold WHERE reservation_id = :r4;
