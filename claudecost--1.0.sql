@@ -929,7 +929,7 @@ BEGIN
     FOR line_row IN EXECUTE CASE WHEN whole_file
         THEN pg_catalog.format(
             'SELECT NULL::bigint AS line_number,'
-            ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) AS line,'
+            ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS line,'
             ' pg_catalog.count(*) AS n FROM %s', staging)
         ELSE pg_catalog.format(
             'SELECT line_number, line, 1::bigint AS n FROM %s ORDER BY line_number', staging)

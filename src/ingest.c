@@ -69,7 +69,7 @@ unrecognized_record(const cJSON *value)
 		{
 			if (n++ == 8)
 			{
-				appendStringInfoString(&keys, ", ...");
+				appendStringInfoString(&keys, " and more");
 				break;
 			}
 			appendStringInfo(&keys, "%s\"%s\"", n > 1 ? ", " : "", member->string);

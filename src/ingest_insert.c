@@ -4,11 +4,12 @@
  *
  * The INSERT runs through SPI with a plan prepared once per backend.  On a
  * request_id conflict each counter becomes the larger of the stored and the
- * new value, and the row is updated only when some counter grows.  So
- * replaying a record changes nothing (no row update, no rollup work), the
- * largest snapshot of a response wins whatever the order of arrival, and
- * duplicates are never summed.  The pricing trigger on usage prices the
- * inserted or updated row.
+ * new value and occurred_at the earlier of the two, and the row is updated
+ * only when one of them changes.  So replaying a record changes nothing (no
+ * row update, no rollup work), the largest snapshot of a response wins
+ * whatever the order of arrival, and duplicates are never summed.  metadata
+ * is the one of the record that last changed the row.  The pricing trigger
+ * on usage prices the inserted or updated row.
  */
 #include "postgres.h"
 
@@ -37,6 +38,7 @@ static const char *const insert_sql =
 "  cache_read_tokens = GREATEST(u.cache_read_tokens, EXCLUDED.cache_read_tokens),"
 "  web_search_requests = GREATEST(u.web_search_requests, EXCLUDED.web_search_requests),"
 "  web_fetch_requests = GREATEST(u.web_fetch_requests, EXCLUDED.web_fetch_requests),"
+"  occurred_at = LEAST(u.occurred_at, EXCLUDED.occurred_at),"
 "  metadata = EXCLUDED.metadata"
 " WHERE EXCLUDED.input_tokens OPERATOR(pg_catalog.>) u.input_tokens"
 "  OR EXCLUDED.output_tokens OPERATOR(pg_catalog.>) u.output_tokens"
@@ -44,7 +46,8 @@ static const char *const insert_sql =
 "  OR EXCLUDED.cache_write_1h_tokens OPERATOR(pg_catalog.>) u.cache_write_1h_tokens"
 "  OR EXCLUDED.cache_read_tokens OPERATOR(pg_catalog.>) u.cache_read_tokens"
 "  OR EXCLUDED.web_search_requests OPERATOR(pg_catalog.>) u.web_search_requests"
-"  OR EXCLUDED.web_fetch_requests OPERATOR(pg_catalog.>) u.web_fetch_requests";
+"  OR EXCLUDED.web_fetch_requests OPERATOR(pg_catalog.>) u.web_fetch_requests"
+"  OR EXCLUDED.occurred_at OPERATOR(pg_catalog.<) u.occurred_at";
 
 /* Prepared once per backend; the plan cache re-plans it after DDL on usage. */
 static SPIPlanPtr insert_plan = NULL;

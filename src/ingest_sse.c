@@ -82,6 +82,15 @@ sse_dispatch(SseState *state, StringInfo data, int data_offset)
 
 	event = json_util_parse(data->data, data_offset, data->data + i, &end,
 							"SSE event data");
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (*end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid JSON in SSE event data"),
+				 errdetail("Unexpected data after the JSON value at byte offset %d.",
+						   data_offset + (int) (end - data->data)),
+				 errhint("Events of an SSE stream are separated by blank lines.")));
 	sse_event(state, event);
 }
 
