@@ -126,3 +126,49 @@ INSERT INTO staging (line) VALUES ('event: ping'), ('data: {"type": "ping"}');
 SELECT * FROM claudecost.ingest_lines('staging', 'ping.sse', whole_file => true);
 SELECT file_name, line_number, sqlstate, message FROM claudecost.ingest_error
 WHERE file_name = 'ping.sse';
+
+-- The other sample files.  Records that bill nothing insert nothing and
+-- raise nothing: error bodies, failed batch requests, failed Claude Code
+-- calls, count_tokens results, a stream that failed.
+DELETE FROM claudecost.usage;
+TRUNCATE staging RESTART IDENTITY;
+\copy staging (line) FROM 'data/samples/errors/error-records.jsonl' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+\copy staging (line) FROM 'data/samples/errors/count-tokens.jsonl' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+SELECT * FROM claudecost.ingest_lines('staging', 'errors');
+TRUNCATE staging RESTART IDENTITY;
+\copy staging (line) FROM 'data/samples/errors/stream-error.sse' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+SELECT * FROM claudecost.ingest_lines('staging', 'stream-error.sse', whole_file => true);
+SELECT count(*) AS rows_from_free_records FROM claudecost.usage;
+
+-- Recorded API responses against a jsonb recount (0/0 messages bill nothing).
+TRUNCATE staging RESTART IDENTITY;
+\copy staging (line) FROM 'data/samples/api/messages.jsonl' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+SELECT * FROM claudecost.ingest_lines('staging', 'messages.jsonl');
+SELECT 'recount' AS side, count(*) AS requests, sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens, sum(web_search) AS web_search_requests
+FROM (SELECT (line::jsonb -> 'usage' ->> 'input_tokens')::bigint AS input_tokens,
+             (line::jsonb -> 'usage' ->> 'output_tokens')::bigint AS output_tokens,
+             coalesce((line::jsonb -> 'usage' -> 'server_tool_use' ->> 'web_search_requests')::int, 0)
+                 AS web_search
+      FROM staging) AS response
+WHERE input_tokens + output_tokens > 0
+UNION ALL
+SELECT 'ingest', count(*), sum(input_tokens), sum(output_tokens), sum(web_search_requests)
+FROM claudecost.usage;
+
+-- Batch results: the two succeeded lines of each capture, at the batch tier.
+TRUNCATE staging RESTART IDENTITY;
+\copy staging (line) FROM 'data/samples/batch/results.jsonl' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+SELECT * FROM claudecost.ingest_lines('staging', 'results.jsonl');
+SELECT request_id, model, service_tier, input_tokens, output_tokens, total_cost,
+       metadata ->> 'custom_id' AS custom_id
+FROM claudecost.usage WHERE metadata ->> 'source' = 'batch_result'
+ORDER BY request_id COLLATE "C";
+
+-- A pretty-printed gateway response file is one payload.
+TRUNCATE staging RESTART IDENTITY;
+\copy staging (line) FROM 'data/samples/openai/openrouter-response.json' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
+SELECT * FROM claudecost.ingest_lines('staging', 'openrouter-response.json', whole_file => true);
+SELECT request_id, model, input_tokens, output_tokens, total_cost,
+       metadata ->> 'gateway_cost' AS gateway_cost
+FROM claudecost.usage WHERE metadata ->> 'source' = 'openai_compatible';
