@@ -81,6 +81,16 @@ FROM session_line;
 SELECT lines, errors FROM claudecost.ingest_lines('lines_shuffled', 'samples');
 SELECT * FROM recount_mismatch;
 
+-- The hourly rollup followed every insert and update (updates that move a
+-- response to an earlier occurred_at included), and the per-model report
+-- agrees with the recount.
+SELECT count(*) AS rollup_differences FROM claudecost.verify_rollups();
+SELECT r.model, r.requests, c.requests AS report_requests, r.total_cost,
+       c.total_cost AS report_total_cost
+FROM recount_by_model r FULL JOIN claudecost.cost_by_model c USING (model)
+WHERE r.requests IS DISTINCT FROM c.requests OR r.total_cost IS DISTINCT FROM c.total_cost
+   OR r.output_tokens IS DISTINCT FROM c.output_tokens;
+
 -- Every row is the same as after the first load, whatever the order.
 SELECT count(*) AS rows_differing FROM (
     (SELECT request_id, model, occurred_at, project_id, session_id, input_tokens, output_tokens,
