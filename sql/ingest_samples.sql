@@ -34,7 +34,7 @@ SELECT pg_temp.take_staging('viewer/1af7fc5e');
 \copy staging (line) FROM 'data/samples/claude-code/projects/sample-project/agent-test-hash-123.jsonl' WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
 SELECT pg_temp.take_staging('viewer/agent-test-hash-123');
 
--- What the lines contain: split responses and usage repeated in progress lines.
+-- Contents of the lines: split responses and usage repeated in progress lines.
 SELECT count(*) AS lines,
        count(*) FILTER (WHERE line::jsonb ->> 'type' = 'assistant') AS assistant_lines,
        count(DISTINCT line::jsonb -> 'message' ->> 'id')

@@ -3,7 +3,7 @@
  *		Reading a complete server-sent events stream of the Messages API.
  *
  * A stream is message_start, content block events and pings, message_delta,
- * message_stop.  message_start's usage holds the input and cache counts and
+ * message_stop.  message_start's usage contains the input and cache counts and
  * a provisional output count; message_delta's usage is cumulative (newer
  * streams repeat every count, older ones send output_tokens only).  The
  * final usage is message_start's usage overlaid field by field with the last
@@ -61,7 +61,7 @@ sse_event(SseState *state, cJSON *event)
 }
 
 /*
- * Parses the data of one event.  data holds the event's data lines joined
+ * Parses the data of one event.  data contains the event's data lines joined
  * by newlines, and data_offset is the byte offset in the payload where the
  * first line's value starts.  Error offsets are exact within that first
  * line; for data split over several lines they ignore the "data:" prefixes

@@ -4,10 +4,10 @@
  *
  * The input, cache write and cache read counts of the Messages API are
  * disjoint, and so are the usage columns, so they map one to one.  Fields
- * that the API added over time may be absent: an absent cache_creation
- * split means every cache write was a 5-minute write (the only kind before
- * 1-hour writes existed), an absent service_tier means standard, and an
- * absent server_tool_use means no server tool calls.  The first two
+ * that the API added over time may be absent.  Without the cache_creation
+ * split every cache write counts as a 5-minute write, the only kind before
+ * 1-hour writes existed.  Without service_tier the tier is standard, and
+ * without server_tool_use there were no server tool calls.  The first two
  * defaults are listed in metadata.assumed.
  */
 #include "postgres.h"

@@ -17,7 +17,7 @@
 
 #include "json_util.h"
 
-/* Largest integer a double holds exactly: 2^53. */
+/* Largest integer that a double represents exactly: 2^53. */
 #define JSON_MAX_EXACT_INTEGER 9007199254740992.0
 
 /* Bytes of input quoted in a parse error detail. */

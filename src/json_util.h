@@ -27,10 +27,10 @@ extern cJSON *json_util_parse(const char *base, int base_offset, const char *sta
 
 /*
  * Field getters.  prefix is the JSON path of obj followed by a dot ("" at
- * the top level, "message.usage." below), used in error messages only.  The
- * json_get_* functions return NULL/false when the field is absent or JSON
- * null and raise ERRCODE_INVALID_PARAMETER_VALUE when it has another type;
- * the json_require_* functions also raise ERRCODE_NULL_VALUE_NOT_ALLOWED
+ * the top level, "message.usage." below), used in error messages only.
+ * The json_get_* functions return NULL/false when the field is absent or JSON
+ * null, and raise ERRCODE_INVALID_PARAMETER_VALUE when it has another type.
+ * The json_require_* functions also raise ERRCODE_NULL_VALUE_NOT_ALLOWED
  * when it is absent or null.
  */
 extern cJSON *json_get_object(const cJSON *obj, const char *prefix, const char *key);
