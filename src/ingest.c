@@ -168,11 +168,13 @@ skip_space(const char *p)
 
 /* Ingests every JSON value of payload, one memory context reset each. */
 static uint64
-ingest_json_sequence(const char *payload, const char *start, const IngestArgs *args,
-					 MemoryContext record_context, IngestPosition *position)
+ingest_json_sequence(const char *payload, size_t payload_len, const char *start,
+					 const IngestArgs *args, MemoryContext record_context,
+					 IngestPosition *position)
 {
 	uint64		rows = 0;
 	const char *p = start;
+	const char *payload_end = payload + payload_len;
 
 	while (*p != '\0')
 	{
@@ -185,7 +187,7 @@ ingest_json_sequence(const char *payload, const char *start, const IngestArgs *a
 		position->offset = (int) (p - payload);
 
 		old_context = MemoryContextSwitchTo(record_context);
-		value = json_util_parse(payload, 0, p, &end, "usage payload");
+		value = json_util_parse(payload, 0, p, payload_end - p, &end, "usage payload");
 		if (cJSON_IsArray(value))
 		{
 			const cJSON *element;
@@ -261,7 +263,8 @@ claudecost_ingest(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old_context);
 	}
 	else
-		rows = ingest_json_sequence(payload, start, &args, record_context, &position);
+		rows = ingest_json_sequence(payload, strlen(payload), start, &args,
+									record_context, &position);
 
 	error_context_stack = callback.previous;
 	SPI_finish();

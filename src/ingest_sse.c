@@ -80,7 +80,7 @@ sse_dispatch(SseState *state, StringInfo data, int data_offset)
 	if (i >= data->len || data->data[i] != '{')
 		return;
 
-	event = json_util_parse(data->data, data_offset, data->data + i, &end,
+	event = json_util_parse(data->data, data_offset, data->data + i, data->len - i, &end,
 							"SSE event data");
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;

@@ -48,13 +48,14 @@ json_util_init_hooks(void)
 
 cJSON *
 json_util_parse(const char *base, int base_offset, const char *start,
-				const char **end, const char *what)
+				size_t length, const char **end, const char *what)
 {
 	cJSON	   *value;
 	const char *error_at = NULL;
 
 	check_stack_depth();
-	value = cJSON_ParseWithOpts(start, &error_at, false);
+	/* Like cJSON_ParseWithOpts, count the terminating NUL in the length. */
+	value = cJSON_ParseWithLengthOpts(start, length + 1, &error_at, false);
 	if (value == NULL)
 	{
 		int			offset;
@@ -64,10 +65,13 @@ json_util_parse(const char *base, int base_offset, const char *start,
 			error_at = cJSON_GetErrorPtr();
 		if (error_at == NULL || error_at < base)
 			error_at = start;
+		if (error_at > start + length)
+			error_at = start + length;
 		offset = base_offset + (int) (error_at - base);
-		snippet_len = pg_mbcliplen(error_at, strlen(error_at), JSON_ERROR_SNIPPET);
+		snippet_len = pg_mbcliplen(error_at, (int) Min(start + length - error_at, 4 * JSON_ERROR_SNIPPET),
+								   JSON_ERROR_SNIPPET);
 
-		if (*error_at == '\0')
+		if (error_at == start + length)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid JSON in %s", what),

@@ -16,14 +16,16 @@
 extern void json_util_init_hooks(void);
 
 /*
- * Parses one JSON value starting at start, which points into a buffer that
- * begins at base.  On success *end points just after the value.  Malformed
+ * Parses one JSON value from the length bytes at start (start[length] must be
+ * the buffer's terminating NUL), which points into a buffer that begins at base.  On success *end points just after the value.
+ * Passing the length keeps parsing a long JSONL payload record by record
+ * linear (cJSON_ParseWithOpts would measure the rest of the string each time).  Malformed
  * JSON raises ERRCODE_INVALID_TEXT_REPRESENTATION naming what, with the byte
  * offset base_offset + (error position - base) in the detail, so callers
  * that parse a copy can report offsets in the original input.
  */
 extern cJSON *json_util_parse(const char *base, int base_offset, const char *start,
-							  const char **end, const char *what);
+							  size_t length, const char **end, const char *what);
 
 /*
  * Field getters.  prefix is the JSON path of obj followed by a dot ("" at
