@@ -49,10 +49,87 @@ static const char *const insert_sql =
 "  OR EXCLUDED.web_fetch_requests OPERATOR(pg_catalog.>) u.web_fetch_requests"
 "  OR EXCLUDED.occurred_at OPERATOR(pg_catalog.<) u.occurred_at";
 
-/* Prepared once per backend; the plan cache re-plans it after DDL on usage. */
-static SPIPlanPtr insert_plan = NULL;
+static const char *const lookup_sql =
+"SELECT input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
+"  cache_read_tokens, web_search_requests, web_fetch_requests, occurred_at"
+" FROM claudecost.usage WHERE request_id OPERATOR(pg_catalog.=) $1";
 
-/* Prepares and keeps the upsert plan.  Requires an SPI connection. */
+/* Prepared once per backend; the plan cache re-plans them after DDL on usage. */
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr lookup_plan = NULL;
+
+/* Prepares and keeps a plan.  Requires an SPI connection. */
+static SPIPlanPtr
+prepare_kept_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed for \"%s\"", sql);
+	return plan;
+}
+
+/* Returns column i of the first result row as an int64 (0 when NULL). */
+static int64
+result_int64(int i)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i, &isnull);
+
+	if (isnull)
+		return 0;
+	if (TupleDescAttr(SPI_tuptable->tupdesc, i - 1)->atttypid == INT4OID)
+		return DatumGetInt32(value);
+	return DatumGetInt64(value);
+}
+
+/*
+ * True when a stored row already has counters at least as large as rec's
+ * and an occurred_at no later, so that the upsert would change nothing.
+ * Skipping it saves a statement, and with it the statement-level triggers
+ * on usage.  Under concurrency this is only a shortcut: counters never
+ * decrease, so a row seen here can only have grown since.
+ */
+static bool
+stored_row_covers(const UsageRecord *rec)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+	bool		isnull;
+	Datum		stored_at;
+
+	if (lookup_plan == NULL)
+		lookup_plan = prepare_kept_plan(lookup_sql, 1, types);
+
+	values[0] = CStringGetTextDatum(rec->request_id);
+	rc = SPI_execute_plan(lookup_plan, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed for the usage lookup: %s",
+			 SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+
+	if (rec->input_tokens > result_int64(1) ||
+		rec->output_tokens > result_int64(2) ||
+		rec->cache_write_5m_tokens > result_int64(3) ||
+		rec->cache_write_1h_tokens > result_int64(4) ||
+		rec->cache_read_tokens > result_int64(5) ||
+		rec->web_search_requests > result_int64(6) ||
+		rec->web_fetch_requests > result_int64(7))
+		return false;
+
+	/* A record without a timestamp is inserted at now(), never earlier. */
+	stored_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &isnull);
+	if (rec->has_occurred_at && !isnull && rec->occurred_at < DatumGetTimestampTz(stored_at))
+		return false;
+	return true;
+}
+
+/* Returns the upsert plan.  Requires an SPI connection. */
 static SPIPlanPtr
 get_insert_plan(void)
 {
@@ -62,18 +139,9 @@ get_insert_plan(void)
 		INT8OID, INT8OID, INT8OID,
 		INT4OID, INT4OID, TEXTOID
 	};
-	SPIPlanPtr	plan;
 
-	if (insert_plan != NULL)
-		return insert_plan;
-
-	plan = SPI_prepare(insert_sql, INSERT_NARGS, types);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for the usage upsert: %s",
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed for the usage upsert");
-	insert_plan = plan;
+	if (insert_plan == NULL)
+		insert_plan = prepare_kept_plan(insert_sql, INSERT_NARGS, types);
 	return insert_plan;
 }
 
@@ -98,6 +166,9 @@ insert_usage(UsageRecord *rec, const IngestArgs *args)
 	Datum		values[INSERT_NARGS];
 	char		nulls[INSERT_NARGS];
 	int			rc;
+
+	if (stored_row_covers(rec))
+		return 0;
 
 	memset(nulls, ' ', sizeof(nulls));
 
