@@ -8,8 +8,9 @@
  * only when one of them changes.  So replaying a record changes nothing (no
  * row update, no rollup work), the largest snapshot of a response wins
  * whatever the order of arrival, and duplicates are never summed.  metadata
- * is the one of the record that last changed the row.  The pricing trigger
- * on usage prices the inserted or updated row.
+ * is the one of the record that last changed the row.  A lookup before the
+ * upsert skips records that the stored row already covers.  The pricing
+ * trigger on usage prices the inserted or updated row.
  */
 #include "postgres.h"
 
