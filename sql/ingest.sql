@@ -148,6 +148,7 @@ SELECT claudecost.ingest(E'event: message_start\ndata: {"type":"message_start","
 -- Unrecognized shapes.
 SELECT claudecost.ingest('{"foo": 1, "bar": 2}');
 SELECT claudecost.ingest('{}');
+SELECT claudecost.ingest('{"input_tokens": 10, "output_tokens": 5}');
 SELECT claudecost.ingest('42');
 SELECT claudecost.ingest('[1]');
 SELECT claudecost.ingest('{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}');

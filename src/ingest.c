@@ -146,9 +146,11 @@ ingest_object(const cJSON *value, const IngestArgs *args, IngestPosition *positi
 		record_init(&rec, SOURCE_CLAUDE_CODE);
 		return ingest_record(&rec, read_claude_code_line(value, &rec), args);
 	}
+	/* A count_tokens result is free; a bare usage block is not one. */
 	if (json_get_member(value, "input_tokens") != NULL &&
+		json_get_member(value, "output_tokens") == NULL &&
 		json_get_member(value, "model") == NULL && json_get_member(value, "id") == NULL)
-		return 0;				/* count_tokens result: free */
+		return 0;
 
 	unrecognized_record(value);
 	return 0;					/* not reached */
