@@ -67,3 +67,48 @@ WHERE u.xmin::text <> b.row_version;
 SELECT claudecost.ingest('{"type":"message","id":"msg_replay","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":10,"output_tokens":50}}');
 SELECT claudecost.ingest(E'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_replay","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":10,"output_tokens":1}}}\n\n');
 SELECT output_tokens FROM claudecost.usage WHERE request_id = 'msg_replay';
+
+-- The three lines in one JSONL payload, in both orders: merged before the
+-- upsert into one row (output 441, earliest timestamp, metadata of the
+-- final line); the payload counts one row changed.
+DELETE FROM claudecost.usage;
+SELECT claudecost.ingest(string_agg(line, E'\n' ORDER BY n)) AS rows_changed FROM split_line;
+SELECT output_tokens, occurred_at AT TIME ZONE 'UTC' AS occurred_at_utc, metadata ->> 'uuid' AS uuid
+FROM claudecost.usage WHERE request_id = 'msg_01SplitResponse';
+DELETE FROM claudecost.usage;
+SELECT claudecost.ingest(string_agg(line, E'\n' ORDER BY n DESC)) AS rows_changed FROM split_line;
+SELECT output_tokens, occurred_at AT TIME ZONE 'UTC' AS occurred_at_utc, metadata ->> 'uuid' AS uuid
+FROM claudecost.usage WHERE request_id = 'msg_01SplitResponse';
+-- Replaying the payload, or its lines one by one, changes nothing.
+SELECT claudecost.ingest(string_agg(line, E'\n' ORDER BY n)) AS rows_changed FROM split_line;
+SELECT sum(claudecost.ingest(line)) AS rows_changed FROM split_line;
+
+-- A payload with an earlier provisional line and a new response: the stored
+-- row takes the earlier timestamp, the new response is inserted.
+DELETE FROM claudecost.usage;
+SELECT claudecost.ingest(line) FROM split_line WHERE n = 3;
+SELECT claudecost.ingest((SELECT line FROM split_line WHERE n = 1) || E'\n'
+    || '{"type":"message","id":"msg_batch_new","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":2}}')
+    AS rows_changed;
+SELECT request_id, output_tokens FROM claudecost.usage ORDER BY request_id COLLATE "C";
+SELECT occurred_at AT TIME ZONE 'UTC' AS occurred_at_utc FROM claudecost.usage
+WHERE request_id = 'msg_01SplitResponse';
+
+-- An error raised while a batch is upserted names the batch in its context
+-- (the line about the payload; the other context lines quote the INSERT).
+CREATE FUNCTION pg_temp.ingest_error_context(payload text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    context text;
+BEGIN
+    PERFORM claudecost.ingest(payload);
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS context = PG_EXCEPTION_CONTEXT;
+    RETURN SQLERRM || ' | ' || (SELECT c FROM regexp_split_to_table(context, E'\n') AS c
+                                WHERE c LIKE '%usage payload%');
+END
+$$;
+SELECT pg_temp.ingest_error_context(E'{"type":"message","id":"msg_b1","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":2}}\n{"type":"message","id":"msg_b2","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":2,"service_tier":"flex"}}')
+    AS error;
+SELECT count(*) AS rows_after_failed_batch FROM claudecost.usage WHERE request_id IN ('msg_b1', 'msg_b2');

@@ -7,8 +7,9 @@
  * such as "event:" or "data:") or a sequence of JSON values: one object, a
  * JSON array of objects, or several objects one after the other (JSONL).
  * Each object's format is detected from its keys; see ingest_object.  Every
- * record is parsed in a memory context that is reset after its insert, so a
- * large JSONL payload needs memory for one record at a time.
+ * record is parsed in a memory context that is reset after it is read, so a
+ * large JSONL payload needs memory for one parse tree at a time plus the
+ * batch of extracted rows (see ingest_batch.c).
  */
 #include "postgres.h"
 
@@ -22,11 +23,12 @@
 
 PG_FUNCTION_INFO_V1(claudecost_ingest);
 
-/* Format name and position of the record being ingested, for errcontext. */
+/* What is being ingested, for errcontext: one record, or a batch upsert. */
 typedef struct IngestPosition
 {
 	const char *format;
 	int			offset;
+	int			batch_records;	/* > 0 while a batch is upserted */
 } IngestPosition;
 
 static void
@@ -34,8 +36,12 @@ ingest_error_context(void *arg)
 {
 	IngestPosition *position = (IngestPosition *) arg;
 
-	errcontext("%s at byte offset %d of the usage payload",
-			   position->format, position->offset);
+	if (position->batch_records > 0)
+		errcontext("upsert of %d usage records read from the usage payload",
+				   position->batch_records);
+	else
+		errcontext("%s at byte offset %d of the usage payload",
+				   position->format, position->offset);
 }
 
 /* Claude Code log line types that carry no sessionId on some versions. */
@@ -87,13 +93,33 @@ unrecognized_record(const cJSON *value)
 					 "OpenAI-compatible chat completion.")));
 }
 
-/* Upserts rec when billable; returns the rows inserted or updated. */
+/*
+ * Upserts rec when billable and returns the rows inserted or updated; with a
+ * batch, adds rec to it instead and returns 0 (batch_flush counts the rows).
+ */
 static uint64
 ingest_record(UsageRecord *rec, bool billable, const IngestArgs *args)
 {
 	if (!billable)
 		return 0;
+	if (args->batch != NULL)
+	{
+		batch_add(args->batch, rec);
+		return 0;
+	}
 	return insert_usage(rec, args);
+}
+
+/* Upserts the records collected so far. */
+static uint64
+flush_batch(const IngestArgs *args, IngestPosition *position)
+{
+	uint64		rows;
+
+	position->batch_records = args->batch->count;
+	rows = batch_flush(args->batch, args);
+	position->batch_records = 0;
+	return rows;
 }
 
 /*
@@ -168,7 +194,10 @@ skip_space(const char *p)
 	return p;
 }
 
-/* Ingests every JSON value of payload, one memory context reset each. */
+/*
+ * Ingests every JSON value of payload, with a memory context reset after
+ * each.  The records are upserted in batches of up to BATCH_MAX_RECORDS.
+ */
 static uint64
 ingest_json_sequence(const char *payload, size_t payload_len, const char *start,
 					 const IngestArgs *args, MemoryContext record_context,
@@ -198,6 +227,8 @@ ingest_json_sequence(const char *payload, size_t payload_len, const char *start,
 			{
 				CHECK_FOR_INTERRUPTS();
 				rows += ingest_object(element, args, position);
+				if (args->batch->count >= BATCH_MAX_RECORDS)
+					rows += flush_batch(args, position);
 			}
 		}
 		else
@@ -205,9 +236,11 @@ ingest_json_sequence(const char *payload, size_t payload_len, const char *start,
 		MemoryContextSwitchTo(old_context);
 		MemoryContextReset(record_context);
 
+		if (args->batch->count >= BATCH_MAX_RECORDS)
+			rows += flush_batch(args, position);
 		p = skip_space(end);
 	}
-	return rows;
+	return rows + flush_batch(args, position);
 }
 
 /*
@@ -233,6 +266,7 @@ claudecost_ingest(PG_FUNCTION_ARGS)
 	args.project_id = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	args.tags_null = PG_ARGISNULL(3);
 	args.tags = args.tags_null ? (Datum) 0 : PG_GETARG_DATUM(3);
+	args.batch = NULL;
 
 	start = skip_space(payload);
 	if (*start == '\0')
@@ -249,6 +283,7 @@ claudecost_ingest(PG_FUNCTION_ARGS)
 										   ALLOCSET_DEFAULT_SIZES);
 	position.format = "JSON record";
 	position.offset = (int) (start - payload);
+	position.batch_records = 0;
 	callback.callback = ingest_error_context;
 	callback.arg = &position;
 	callback.previous = error_context_stack;
@@ -265,8 +300,14 @@ claudecost_ingest(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old_context);
 	}
 	else
+	{
+		UsageBatch	batch;
+
+		batch_init(&batch, CurrentMemoryContext);
+		args.batch = &batch;
 		rows = ingest_json_sequence(payload, strlen(payload), start, &args,
 									record_context, &position);
+	}
 
 	error_context_stack = callback.previous;
 	SPI_finish();

@@ -64,15 +64,34 @@ typedef struct UsageRecord
 	StringInfoData metadata;
 	/* Defaults applied for absent fields, listed in metadata.assumed. */
 	StringInfoData assumed;
+	/* The finished metadata JSON text, set by record_metadata. */
+	const char *metadata_text;
 } UsageRecord;
 
-/* Caller-supplied attribution (ingest() arguments). */
+/*
+ * Records of one payload waiting to be upserted with one statement, merged
+ * by request_id (see batch_add).  Lives in its own memory context.
+ */
+typedef struct UsageBatch
+{
+	MemoryContext context;
+	UsageRecord *records;
+	int			count;
+	int			capacity;
+} UsageBatch;
+
+/* Records per batch statement. */
+#define BATCH_MAX_RECORDS 1000
+
+/* Caller-supplied attribution (ingest() arguments) and where records go. */
 typedef struct IngestArgs
 {
 	text	   *user_id;
 	text	   *project_id;
 	Datum		tags;
 	bool		tags_null;
+	/* When not NULL, records are collected here instead of upserted one by one. */
+	UsageBatch *batch;
 } IngestArgs;
 
 /* Names of the accepted formats, as stored in metadata.source. */
@@ -109,7 +128,14 @@ extern bool read_openai_response(const cJSON *response, UsageRecord *rec);
 extern bool sse_detect(const char *text);
 extern bool read_sse_stream(const char *payload, UsageRecord *rec);
 
+/* ingest_batch.c: collecting the records of a multi-record payload. */
+extern void batch_init(UsageBatch *batch, MemoryContext parent);
+extern void batch_add(UsageBatch *batch, UsageRecord *rec);
+extern uint64 batch_flush(UsageBatch *batch, const IngestArgs *args);
+
 /* ingest_insert.c: upsert into claudecost.usage through SPI. */
 extern uint64 insert_usage(UsageRecord *rec, const IngestArgs *args);
+extern uint64 insert_usage_batch(const UsageRecord *records, int count,
+								 const IngestArgs *args);
 
 #endif							/* INGEST_H */

@@ -77,14 +77,17 @@ record_assume(UsageRecord *rec, const char *what)
 	escape_json(&rec->assumed, what);
 }
 
-/* Closes and returns the metadata JSON object text. */
+/* Closes (once) and returns the metadata JSON object text. */
 const char *
 record_metadata(UsageRecord *rec)
 {
+	if (rec->metadata_text != NULL)
+		return rec->metadata_text;
 	if (rec->assumed.len > 0)
 		appendStringInfo(&rec->metadata, ", \"assumed\": [%s]", rec->assumed.data);
 	appendStringInfoChar(&rec->metadata, '}');
-	return rec->metadata.data;
+	rec->metadata_text = rec->metadata.data;
+	return rec->metadata_text;
 }
 
 /* Adds the field name to errors raised while parsing a timestamp. */
