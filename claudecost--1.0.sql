@@ -898,10 +898,13 @@ SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error_id_seq', '');
 
 -- Ingests the lines of a staging table (columns line_number bigint, line
--- text), each in its own subtransaction: a line that fails is recorded in
--- claudecost.ingest_error and the load goes on.  With whole_file the lines
--- are joined by newlines and ingested as one payload (an SSE stream or a
--- pretty-printed JSON document).  Blank lines are counted but not ingested.
+-- text).  Lines go to claudecost.ingest 1,000 at a time as one JSONL payload,
+-- which upserts them with one statement per batch.  When a chunk fails, its
+-- lines are ingested again one by one, each in its own subtransaction: a line
+-- that fails is recorded in claudecost.ingest_error and the load goes on.
+-- With whole_file the lines are joined by newlines and ingested as one
+-- payload (an SSE stream or a pretty-printed JSON document).  Blank lines are
+-- counted but not ingested.
 CREATE FUNCTION claudecost.ingest_lines(
     staging regclass,
     file_name text DEFAULT NULL,
@@ -917,6 +920,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    chunk record;
     line_row record;
     error_state text;
     error_message text;
@@ -926,34 +930,61 @@ BEGIN
     rows_changed := 0;
     errors := 0;
 
-    FOR line_row IN EXECUTE CASE WHEN whole_file
+    FOR chunk IN EXECUTE CASE WHEN whole_file
         THEN pg_catalog.format(
-            'SELECT NULL::bigint AS line_number,'
-            ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS line,'
-            ' pg_catalog.count(*) AS n FROM %s', staging)
+            'SELECT NULL::bigint AS first_line, NULL::bigint AS last_line, pg_catalog.count(*) AS n,'
+            ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS payload'
+            ' FROM %s', staging)
         ELSE pg_catalog.format(
-            'SELECT line_number, line, 1::bigint AS n FROM %s ORDER BY line_number', staging)
+            'SELECT pg_catalog.min(line_number) AS first_line, pg_catalog.max(line_number) AS last_line,'
+            ' pg_catalog.count(*) AS n,'
+            ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) FILTER (WHERE line ~ ''\S'') AS payload'
+            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1', staging)
         END
     LOOP
-        lines := lines + line_row.n;
-        CONTINUE WHEN line_row.line IS NULL OR pg_catalog.btrim(line_row.line, E' \t\r\n') = '';
+        lines := lines + chunk.n;
+        CONTINUE WHEN chunk.payload IS NULL OR chunk.payload !~ '\S';
 
         BEGIN
             rows_changed := rows_changed
-                + claudecost.ingest(line_row.line, user_id, project_id, tags);
+                + claudecost.ingest(chunk.payload, user_id, project_id, tags);
         EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                error_state = RETURNED_SQLSTATE,
-                error_message = MESSAGE_TEXT,
-                error_detail = PG_EXCEPTION_DETAIL;
-            INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
-            VALUES (file_name, line_row.line_number, error_state, error_message,
-                    NULLIF(error_detail, ''));
-            errors := errors + 1;
+            IF whole_file THEN
+                GET STACKED DIAGNOSTICS
+                    error_state = RETURNED_SQLSTATE,
+                    error_message = MESSAGE_TEXT,
+                    error_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
+                VALUES (file_name, NULL, error_state, error_message, NULLIF(error_detail, ''));
+                errors := errors + 1;
+                CONTINUE;
+            END IF;
+
+            -- A line of this chunk failed: ingest its lines one by one.
+            FOR line_row IN EXECUTE pg_catalog.format(
+                'SELECT line_number, line FROM %s WHERE line_number BETWEEN $1 AND $2'
+                ' ORDER BY line_number', staging)
+                USING chunk.first_line, chunk.last_line
+            LOOP
+                CONTINUE WHEN line_row.line IS NULL OR line_row.line !~ '\S';
+                BEGIN
+                    rows_changed := rows_changed
+                        + claudecost.ingest(line_row.line, user_id, project_id, tags);
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS
+                        error_state = RETURNED_SQLSTATE,
+                        error_message = MESSAGE_TEXT,
+                        error_detail = PG_EXCEPTION_DETAIL;
+                    INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
+                    VALUES (file_name, line_row.line_number, error_state, error_message,
+                            NULLIF(error_detail, ''));
+                    errors := errors + 1;
+                END;
+            END LOOP;
         END;
     END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION claudecost.ingest_lines(regclass, text, text, text, text[], boolean) IS
-    'Ingests each line of a staging table (line_number, line) in its own subtransaction, logging failures to claudecost.ingest_error; returns lines, rows changed and errors';
+    'Ingests the lines of a staging table (line_number, line), logging each line that fails to claudecost.ingest_error; returns lines, rows changed and errors';

@@ -9,9 +9,11 @@
 # database (claudecost_bench_<pid>, dropped at the end) on the server that
 # the PG* environment variables select, then times, ROUNDS times each (best
 # run reported):
-#   ingest    SELECT claudecost.ingest(line) for every line, into an empty ledger;
-#   replay    the same again over the full ledger (every line a no-op);
-#   baseline  jsonb parse + dedup by message id + INSERT, into an empty ledger.
+#   ingest        SELECT claudecost.ingest(line) for every line, into an empty ledger;
+#   replay        the same again over the full ledger (every line a no-op);
+#   ingest_lines  claudecost.ingest_lines (the loader's path: JSONL chunks of
+#                 1,000 lines, one upsert statement each), into an empty ledger;
+#   baseline      jsonb parse + dedup by message id + INSERT, into an empty ledger.
 # Both write through the pricing and rollup triggers.  Not part of any test.
 set -euo pipefail
 
@@ -42,6 +44,7 @@ trap 'rm -f "$script"; dropdb --if-exists "$db"' EXIT
     echo "\\i $tools/session-recount.sql"
     cat <<'SQL'
 CREATE TEMP TABLE timing (test text, ms numeric);
+CREATE VIEW lines_in_order AS SELECT line_number, line FROM session_line;
 CREATE FUNCTION pg_temp.elapsed_ms(started timestamptz) RETURNS numeric
 LANGUAGE sql AS $$ SELECT round(extract(epoch FROM clock_timestamp() - started) * 1000, 1) $$;
 SQL
@@ -54,6 +57,10 @@ INSERT INTO timing VALUES ('ingest', pg_temp.elapsed_ms(:'started'));
 SELECT clock_timestamp() AS started \gset
 SELECT sum(claudecost.ingest(line)) FROM (SELECT line FROM session_line ORDER BY line_number) s \gset
 INSERT INTO timing VALUES ('replay', pg_temp.elapsed_ms(:'started'));
+TRUNCATE claudecost.usage;
+SELECT clock_timestamp() AS started \gset
+SELECT * FROM claudecost.ingest_lines('lines_in_order') \gset
+INSERT INTO timing VALUES ('ingest_lines', pg_temp.elapsed_ms(:'started'));
 TRUNCATE claudecost.usage;
 SELECT clock_timestamp() AS started \gset
 INSERT INTO claudecost.usage (request_id, occurred_at, model, input_tokens, output_tokens,
@@ -74,6 +81,8 @@ SELECT test, min(ms) AS best_ms,
 FROM timing GROUP BY test ORDER BY test;
 SELECT round((SELECT min(ms) FROM timing WHERE test = 'ingest')
              / (SELECT min(ms) FROM timing WHERE test = 'baseline'), 2) AS ingest_vs_baseline,
+       round((SELECT min(ms) FROM timing WHERE test = 'ingest_lines')
+             / (SELECT min(ms) FROM timing WHERE test = 'baseline'), 2) AS ingest_lines_vs_baseline,
        round((SELECT min(ms) FROM timing WHERE test = 'replay')
              / (SELECT min(ms) FROM timing WHERE test = 'ingest'), 2) AS replay_vs_ingest;
 SQL
