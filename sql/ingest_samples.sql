@@ -73,10 +73,13 @@ FROM session_line;
 SELECT lines, errors FROM claudecost.ingest_lines('lines_reversed', 'samples');
 SELECT * FROM recount_mismatch;
 
--- Load 4: into an empty table, lines shuffled (ordered by a hash).
+-- Load 4: into an empty table, lines shuffled (ordered by a hash).  Line
+-- numbers step by 100, so ingest_lines, which groups lines 1-1000,
+-- 1001-2000 and so on, sends about ten lines per chunk and the lines of one
+-- response land in different chunks.
 DELETE FROM claudecost.usage;
 CREATE TEMP VIEW lines_shuffled AS
-SELECT row_number() OVER (ORDER BY md5(line), file, line_number) AS line_number, line
+SELECT 100 * row_number() OVER (ORDER BY md5(line), file, line_number) AS line_number, line
 FROM session_line;
 SELECT lines, errors FROM claudecost.ingest_lines('lines_shuffled', 'samples');
 SELECT * FROM recount_mismatch;
