@@ -6,10 +6,10 @@
  * One statement per batch instead of one per record matters because the
  * statement-level triggers on usage (the hourly rollup) run once per
  * statement.  A statement cannot upsert the same request_id twice, so
- * records with the same request_id are merged here with the rule that the
- * upsert applies between a record and the stored row: the largest value of
- * each counter, the earliest occurred_at, and the other fields of the
- * record with the largest output_tokens (the first such record on a tie).
+ * records with the same request_id are merged here first.  The merge uses
+ * the upsert's rule: the largest value of each counter and the earliest
+ * occurred_at.  The other fields come from the record with the largest
+ * output_tokens (the first such record on a tie).
  */
 #include "postgres.h"
 
