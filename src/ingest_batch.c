@@ -126,13 +126,18 @@ batch_flush(UsageBatch *batch, const IngestArgs *args)
 	UsageRecord *merged;
 	int			count = 0;
 	uint64		rows;
+	MemoryContext old_context;
 
 	if (batch->count == 0)
 		return 0;
+
+	/* The statement's parameter arrays are freed with the batch. */
+	old_context = MemoryContextSwitchTo(batch->context);
 	if (batch->count == 1)
 	{
 		/* The single-record path first checks the stored row. */
 		rows = insert_usage(&batch->records[0], args);
+		MemoryContextSwitchTo(old_context);
 		batch_reset(batch);
 		return rows;
 	}
@@ -152,6 +157,7 @@ batch_flush(UsageBatch *batch, const IngestArgs *args)
 	}
 
 	rows = insert_usage_batch(merged, count, args);
+	MemoryContextSwitchTo(old_context);
 	batch_reset(batch);
 	return rows;
 }

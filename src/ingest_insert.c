@@ -136,6 +136,7 @@ stored_row_covers(const UsageRecord *rec)
 	int			rc;
 	bool		isnull;
 	Datum		stored_at;
+	bool		covered;
 
 	if (lookup_plan == NULL)
 		lookup_plan = prepare_kept_plan(lookup_sql, 1, types);
@@ -146,22 +147,25 @@ stored_row_covers(const UsageRecord *rec)
 		elog(ERROR, "SPI_execute_plan failed for the usage lookup: %s",
 			 SPI_result_code_string(rc));
 	if (SPI_processed == 0)
-		return false;
+		covered = false;
+	else if (rec->input_tokens > result_int64(1) ||
+			 rec->output_tokens > result_int64(2) ||
+			 rec->cache_write_5m_tokens > result_int64(3) ||
+			 rec->cache_write_1h_tokens > result_int64(4) ||
+			 rec->cache_read_tokens > result_int64(5) ||
+			 rec->web_search_requests > result_int64(6) ||
+			 rec->web_fetch_requests > result_int64(7))
+		covered = false;
+	else
+	{
+		/* A record without a timestamp is inserted at now(), never earlier. */
+		stored_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &isnull);
+		covered = !(rec->has_occurred_at && !isnull &&
+					rec->occurred_at < DatumGetTimestampTz(stored_at));
+	}
 
-	if (rec->input_tokens > result_int64(1) ||
-		rec->output_tokens > result_int64(2) ||
-		rec->cache_write_5m_tokens > result_int64(3) ||
-		rec->cache_write_1h_tokens > result_int64(4) ||
-		rec->cache_read_tokens > result_int64(5) ||
-		rec->web_search_requests > result_int64(6) ||
-		rec->web_fetch_requests > result_int64(7))
-		return false;
-
-	/* A record without a timestamp is inserted at now(), never earlier. */
-	stored_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &isnull);
-	if (rec->has_occurred_at && !isnull && rec->occurred_at < DatumGetTimestampTz(stored_at))
-		return false;
-	return true;
+	SPI_freetuptable(SPI_tuptable);
+	return covered;
 }
 
 /* Returns the upsert plan.  Requires an SPI connection. */
