@@ -11,7 +11,8 @@
 # tools/session-recount.sql, which parses the same lines with jsonb and
 # never calls claudecost.ingest.  Then it loads everything again (nothing
 # may change) and once more into an empty table in reverse line order
-# (the figures may not change).  Exits 0 when every comparison agrees.
+# (the figures may not change), and checks the hourly rollup against the
+# ledger.  Exits 0 when every comparison agrees.
 # Not part of `make installcheck`: the directory is not shipped.
 set -euo pipefail
 
@@ -74,7 +75,10 @@ SELECT count(*) AS mismatches_after_reverse_load FROM recount_mismatch \gset
 \echo mismatches after a reverse-order load: :mismatches_after_reverse_load
 SELECT sum(total_cost) AS total_cost, count(*) FILTER (WHERE total_cost IS NULL) AS unpriced
 FROM claudecost.usage;
-SELECT (:mismatches_after_two_loads + :mismatches_after_reverse_load) = 0 AS agree \gset
+SELECT count(*) AS rollup_differences FROM claudecost.verify_rollups() \gset
+\echo hourly rollup keys that differ from the ledger: :rollup_differences
+SELECT (:mismatches_after_two_loads + :mismatches_after_reverse_load + :rollup_differences) = 0
+       AS agree \gset
 \if :agree
 \echo OK: ingest agrees with the independent recount
 \else
