@@ -156,6 +156,10 @@ batch_flush(UsageBatch *batch, const IngestArgs *args)
 			merged[count++] = *order[i];
 	}
 
+	/*
+	 * merged is in request_id order, so concurrent batches lock their rows
+	 * in the same order and cannot deadlock on each other.
+	 */
 	rows = insert_usage_batch(merged, count, args);
 	MemoryContextSwitchTo(old_context);
 	batch_reset(batch);
