@@ -157,8 +157,8 @@ batch_flush(UsageBatch *batch, const IngestArgs *args)
 	}
 
 	/*
-	 * merged is in request_id order, so concurrent batches lock their rows
-	 * in the same order and cannot deadlock on each other.
+	 * merged is in request_id order, so concurrent batches lock their usage
+	 * rows in the same order and do not deadlock on those rows.
 	 */
 	rows = insert_usage_batch(merged, count, args);
 	MemoryContextSwitchTo(old_context);
