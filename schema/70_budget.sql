@@ -666,6 +666,17 @@ BEGIN
 END
 $$;
 
+-- TRUNCATE removes every usage row, so every counter is zero again.
+CREATE FUNCTION claudecost.usage_budget_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    DELETE FROM claudecost.budget_spend;
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER usage_budget_insert
     AFTER INSERT ON claudecost.usage
     REFERENCING NEW TABLE AS new_rows
@@ -1079,3 +1090,7 @@ $$;
 
 COMMENT ON FUNCTION claudecost.budget_forecast(bigint, integer, timestamptz) IS
     'Projected spend at the end of the period (or after days_ahead days) from the spend rate of the period so far';
+
+CREATE TRIGGER usage_budget_truncate
+    AFTER TRUNCATE ON claudecost.usage
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_truncate();

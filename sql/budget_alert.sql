@@ -153,3 +153,10 @@ SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => -1);
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 1, ttl => '0');
 -- Outside every budget a reservation holds nothing and always succeeds.
 SELECT claudecost.budget_reserve(project_id => 'elsewhere', estimated_cost => 1000) > 0 AS reserved;
+
+-- TRUNCATE of usage zeroes every counter.
+SELECT pg_temp.spend(2, now(), 'hold');
+SELECT count(*) > 0 AS counters_before FROM claudecost.budget_spend;
+TRUNCATE claudecost.usage;
+SELECT count(*) AS counters_after FROM claudecost.budget_spend;
+SELECT (claudecost.get_budget_status(:hold) ->> 'spent_amount')::numeric AS spent_after;
