@@ -1691,7 +1691,8 @@ CREATE TRIGGER usage_budget_delete
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_delete();
 
 -- State of the budgets that apply to a request scope at as_of (or of the one
--- budget only_budget, enabled or not): amounts in USD.  One statement, so
+-- budget only_budget, enabled or not): amounts in USD.  PL/pgSQL rather than
+-- SQL so that its plan is cached across calls.  One statement, so
 -- spent and reserved come from one snapshot: a settlement that commits
 -- meanwhile moves its amount from held to spent without being counted twice
 -- or lost.  Holds count only while unexpired on the real clock and only for
@@ -1701,10 +1702,14 @@ CREATE FUNCTION claudecost.budget_state(as_of timestamptz, user_id text, project
 RETURNS TABLE (budget_id bigint, budget_name text, hard_limit boolean, warn_at numeric[], currency text,
                amount numeric, limit_usd numeric, period_start timestamptz, period_end timestamptz,
                spent_usd numeric, reserved_usd numeric)
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
+-- A custom plan per call costs more to make than the whole check runs.
+SET plan_cache_mode = force_generic_plan
 AS $$
+BEGIN
+RETURN QUERY
 SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
-       b.amount * claudecost.budget_usd_rate(b.currency),
+       b.amount * x.usd_per_unit,
        p.period_start, p.period_end,
        coalesce((SELECT pg_catalog.sum(s.spent)
                    FROM claudecost.budget_spend s
@@ -1718,6 +1723,7 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
                               AND h.expires_at > pg_catalog.clock_timestamp()), 0)
             ELSE 0 END
   FROM claudecost.budget b
+  JOIN claudecost.exchange_rate x ON x.currency = b.currency
  CROSS JOIN LATERAL (
         SELECT q.bucket,
                CASE WHEN b.period = 'rolling' THEN q.bucket - b.period_length + interval '1 hour'
@@ -1728,7 +1734,10 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
                     ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, q.bucket)
                END AS period_end
           FROM (SELECT claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, as_of)
-                       AS bucket) q) p
+                       AS bucket
+                 -- OFFSET 0 keeps the subquery from being flattened, so the
+                 -- period is computed once per budget instead of once per use.
+                 OFFSET 0) q) p
  WHERE CASE WHEN only_budget IS NOT NULL THEN b.id = only_budget
             ELSE b.enabled
                  AND b.starts_at <= as_of AND (b.ends_at IS NULL OR as_of < b.ends_at)
@@ -1736,7 +1745,8 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
                                                      budget_state.user_id, budget_state.project_id,
                                                      budget_state.model, budget_state.api_key_id,
                                                      budget_state.tags)
-       END
+       END;
+END
 $$;
 
 -- Message of a decision blocked because the estimate is unknown.
