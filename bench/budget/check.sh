@@ -25,10 +25,9 @@ dbs=()
 cleanup() { for d in "${dbs[@]}"; do dropdb --if-exists "$d"; done; }
 trap cleanup EXIT
 
-# Creates a database with the benchmark budgets and ROWS usage rows.
+# Creates database DB with the benchmark budgets and ROWS usage rows.
 build() {
-    local rows=$1 db=claudecost_budget_check_${1}_$$
-    dbs+=("$db")
+    local db=$1 rows=$2
     createdb "$db"
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION claudecost' -f "$here/budgets.sql" >/dev/null
     local chunk=1000000 done=0 n started
@@ -44,8 +43,7 @@ build() {
     done
     psql -X -q -d "$db" -c 'VACUUM ANALYZE' >/dev/null
     echo "built $db: $rows usage rows in $(( $(date +%s) - started )) s," \
-         "$(psql -X -At -d "$db" -c 'SELECT count(*) FROM claudecost.budget_spend') counter rows" >&2
-    echo "$db"
+         "$(psql -X -At -d "$db" -c 'SELECT count(*) FROM claudecost.budget_spend') counter rows"
 }
 
 # Prints the tps or the average latency (ms) of a pgbench run.
@@ -59,8 +57,11 @@ run() {
     fi
 }
 
-db_small=$(build "$small")
-db_large=$(build "$large")
+db_small=claudecost_budget_check_${small}_$$
+db_large=claudecost_budget_check_${large}_$$
+dbs=("$db_small" "$db_large")
+build "$db_small" "$small"
+build "$db_large" "$large"
 
 select1_tps=$(run tps 8 "$db_small" "$here/select1.pgbench")
 check_tps=$(run tps 8 "$db_small" "$here/check.pgbench")
