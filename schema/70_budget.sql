@@ -74,8 +74,8 @@ COMMENT ON TABLE claudecost.budget IS
     'Spend limits with a scope, a calendar period in their own time zone and thresholds';
 
 -- Row locked by budget_reserve so that reservations against one budget are
--- serialized; kept apart from claudecost.budget so that locking it does not
--- block changes to the definition.
+-- serialized.  It is kept apart from claudecost.budget so that the lock does
+-- not block changes to the definition.
 CREATE TABLE claudecost.budget_lock (
     budget_id bigint PRIMARY KEY REFERENCES claudecost.budget (id) ON DELETE CASCADE,
     -- Bumped by reservations made under REPEATABLE READ or SERIALIZABLE.
@@ -324,10 +324,10 @@ BEGIN
 END
 $$;
 
--- Recounts the spend rows of one budget from usage: used when a budget is
--- created or its time range changes.  Takes a SHARE lock on usage so that
--- no usage row commits between the count and the caller's commit unseen by
--- both the count and the triggers.
+-- Recounts the spend rows of one budget from usage, when a budget is created
+-- or its time range changes.  The SHARE lock on usage waits for writers in
+-- progress and blocks new ones until the caller commits, so every usage row
+-- is counted either here or by the triggers, which see the budget from then on.
 CREATE FUNCTION claudecost.budget_recount(budget_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -404,8 +404,8 @@ COMMENT ON FUNCTION claudecost.create_budget(text, numeric, text, text, text, te
                                               numeric[], boolean, timestamptz, interval, timestamptz) IS
     'Creates a budget and counts the usage already recorded since starts_at; returns its id';
 
--- Changes the given attributes (NULL = unchanged); the scope and period of a
--- budget are fixed, so changing them means a new budget.
+-- Changes the given attributes (NULL = unchanged).  The scope and period of a
+-- budget are fixed, so a different scope or period needs a new budget.
 CREATE FUNCTION claudecost.update_budget(
     budget_id bigint,
     name text DEFAULT NULL,
@@ -705,7 +705,7 @@ RETURNS TABLE (budget_id bigint, budget_name text, hard_limit boolean, warn_at n
                amount numeric, limit_usd numeric, period_start timestamptz, period_end timestamptz,
                spent_usd numeric, reserved_usd numeric)
 LANGUAGE plpgsql VOLATILE
--- A custom plan per call costs more to make than the whole check runs.
+-- Making a custom plan for each call costs more than running the query.
 SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
@@ -913,11 +913,11 @@ BEGIN
       FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s;
 
     -- Serialize reservations per budget, in id order so that two reservers
-    -- of overlapping budget sets cannot deadlock.  A lock-only row lock keeps
-    -- the row version, so waiters are served in arrival order.  Under
-    -- REPEATABLE READ or SERIALIZABLE the snapshot predates the lock, so the
-    -- row is also updated: a reserver whose snapshot misses a concurrent
-    -- hold then fails with a serialization error instead of overspending.
+    -- of overlapping budget sets cannot deadlock.  The lock does not update
+    -- the row, so waiters queue on it instead of racing through an update
+    -- chain.  Under REPEATABLE READ or SERIALIZABLE the snapshot predates the
+    -- lock, so the row is also updated: a reserver whose snapshot misses a
+    -- concurrent hold then fails with a serialization error.
     PERFORM 1 FROM claudecost.budget_lock l
       WHERE l.budget_id = ANY (ids)
       ORDER BY l.budget_id
