@@ -181,6 +181,17 @@ SELECT b.name, s.spent, (SELECT coalesce(sum(u.total_cost), 0) FROM claudecost.u
 -- A budget created after the spend counts the usage since its starts_at.
 SELECT claudecost.create_budget('late p1', 100, 'monthly', project_id => 'p1', starts_at => '2026-07-03') AS late \gset
 SELECT spent FROM claudecost.budget_spend WHERE budget_id = :late;
+-- Usage from ends_at on does not count, and the budget stops applying;
+-- moving ends_at recounts.
+SELECT claudecost.create_budget('ending', 10, 'annual', warn_at => '{}', starts_at => '2026-01-01',
+                                ends_at => '2026-07-05') AS ending \gset
+SELECT spent FROM claudecost.budget_spend WHERE budget_id = :ending;
+SELECT action, budget_name FROM claudecost.budget_check(6, as_of => '2026-07-04');
+SELECT action, budget_name FROM claudecost.budget_check(6, as_of => '2026-07-05');
+SELECT claudecost.update_budget(:ending, ends_at => '2026-07-10');
+SELECT spent FROM claudecost.budget_spend WHERE budget_id = :ending;
+SELECT claudecost.update_budget(:ending, ends_at => '2025-12-31');
+SELECT claudecost.delete_budget(:ending);
 
 -- Soft limit: warns and allows past the limit.
 SELECT claudecost.update_budget(:p1, hard_limit => false);

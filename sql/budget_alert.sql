@@ -117,6 +117,9 @@ SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 5) AS r
 SELECT budget_name, spent_amount, reserved_amount, remaining_amount FROM claudecost.budget_status
  ORDER BY budget_name COLLATE "C";
 SELECT action, reserved, remaining FROM claudecost.budget_check(1, project_id => 'hold');
+-- Holds belong to the period of the real clock, not to a past one.
+SELECT (claudecost.get_budget_status(:hold, now() - interval '2 years') ->> 'reserved_amount')::numeric
+       AS reserved_in_past_period;
 SELECT action, reserved, remaining FROM claudecost.budget_check(1.01, project_id => 'hold');
 -- The hard budget cannot hold more than 1: CC001 with the figures and the fix.
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 1.01);
