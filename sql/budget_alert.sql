@@ -154,7 +154,7 @@ SELECT status FROM claudecost.budget_reservation WHERE id = :r4;
 SELECT claudecost.budget_reserve(project_id => 'hold');
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => -1);
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 1, ttl => '0');
--- Outside every budget a reservation holds nothing and always succeeds.
+-- Outside every budget a reservation reserves nothing and always succeeds.
 SELECT claudecost.budget_reserve(project_id => 'elsewhere', estimated_cost => 1000) > 0 AS reserved;
 
 -- TRUNCATE of usage zeroes every counter.

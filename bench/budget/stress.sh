@@ -7,11 +7,11 @@
 # Creates a scratch database (claudecost_budget_stress_<pid>, dropped at the
 # end) on the server that the PG* variables select, with one global budget
 # of 2,000 USD and four project budgets of 600 USD (all hard).  Each pgbench
-# transaction is one request: it reserves a random estimate of 0.01 to 0.05
-# USD for a random project; when the reservation succeeds it inserts the
-# usage row (real cost 50-100 % of the estimate) with the reservation id,
-# which settles the hold.  Reserve and insert are separate transactions, as
-# they are around a real API call.  The demand (about 2,250 USD) exceeds the
+# transaction is one request, which reserves a random estimate of 0.01 to
+# 0.05 USD for a random project.  When the reservation succeeds, the request
+# inserts its usage row (real cost 50-100 % of the estimate) with the
+# reservation id, which settles the hold.  Reserve and insert are separate
+# transactions, as they are around a real API call.  The demand (about 2,250 USD) exceeds the
 # global limit, so the limits bind during the run.
 #
 # Prints, per budget, the limit, the counter, a recount from usage and the
