@@ -27,6 +27,19 @@ reserve_ids(BpeState *state, size_t needed)
 	state->capacity = capacity;
 }
 
+/* Makes the scratch buffer at least needed bytes long. */
+static void
+reserve_scratch(BpeState *state, size_t needed)
+{
+	if (state->scratch_bytes >= needed)
+		return;
+	if (state->scratch != NULL && state->allocator->free_fn != NULL)
+		state->allocator->free_fn(state->allocator->context, state->scratch);
+	state->scratch = NULL;
+	state->scratch = state->allocator->realloc_fn(state->allocator->context, NULL, needed);
+	state->scratch_bytes = needed;
+}
+
 void
 bpe_state_init(BpeState *state, const BpeAllocator *allocator, int store_ids)
 {
@@ -39,13 +52,20 @@ bpe_state_init(BpeState *state, const BpeAllocator *allocator, int store_ids)
 void
 bpe_state_free(BpeState *state)
 {
+	int			b;
+
 	if (state->allocator->free_fn != NULL)
 	{
+		for (b = 0; b < 65; b++)
+			if (state->bucket[b] != NULL)
+				state->allocator->free_fn(state->allocator->context, state->bucket[b]);
 		if (state->ids != NULL)
 			state->allocator->free_fn(state->allocator->context, state->ids);
 		if (state->scratch != NULL)
 			state->allocator->free_fn(state->allocator->context, state->scratch);
 	}
+	memset(state->bucket, 0, sizeof(state->bucket));
+	memset(state->bucket_capacity, 0, sizeof(state->bucket_capacity));
 	state->ids = NULL;
 	state->scratch = NULL;
 	state->capacity = 0;
@@ -249,14 +269,7 @@ bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
 	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
 		return BPE_PIECE_TOO_LONG;
 	needed = 5 * len * sizeof(uint32_t);
-	if (state->scratch_bytes < needed)
-	{
-		if (state->scratch != NULL && state->allocator->free_fn != NULL)
-			state->allocator->free_fn(state->allocator->context, state->scratch);
-		state->scratch = NULL;
-		state->scratch = state->allocator->realloc_fn(state->allocator->context, NULL, needed);
-		state->scratch_bytes = needed;
-	}
+	reserve_scratch(state, needed);
 	next = state->scratch;
 	prev = next + len;
 	pair_rank = prev + len;
@@ -310,10 +323,147 @@ bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
 	return BPE_OK;
 }
 
+/* Radix heap bucket of key relative to the last extracted minimum. */
+static inline int
+radix_bucket(uint64_t key, uint64_t last)
+{
+	return key == last ? 0 : 64 - __builtin_clzll(key ^ last);
+}
+
+static inline void
+radix_push(BpeState *state, uint64_t key, uint64_t last)
+{
+	int			b = radix_bucket(key, last);
+
+	if (state->bucket_len[b] == state->bucket_capacity[b])
+	{
+		size_t		capacity = state->bucket_capacity[b] < 64 ? 64 : state->bucket_capacity[b] * 2;
+
+		state->bucket[b] = state->allocator->realloc_fn(state->allocator->context, state->bucket[b],
+														capacity * sizeof(uint64_t));
+		state->bucket_capacity[b] = capacity;
+	}
+	state->bucket[b][state->bucket_len[b]++] = key;
+}
+
+/*
+ * The merge loop with a radix heap, which needs the keys it extracts never to
+ * decrease.  Keys are (rank << 32 | start), so the minimum is the lowest rank
+ * and, among equal ranks, the leftmost pair, as in tiktoken.  A merge of rank
+ * r creates pairs containing the new token; in the published vocabularies
+ * such a pair, when it is a token, ranks above r, because BPE training adds
+ * a token only after its parts.  Where that does not hold the function
+ * returns BPE_NOT_MONOTONE and the caller uses the binary heap.  Stale keys
+ * (a pair since merged away or changed) are skipped when extracted.
+ */
+int
+bpe_encode_piece_radix(const BpeVocab *vocab, BpeState *state,
+					   const unsigned char *piece, size_t len)
+{
+	uint32_t   *next;
+	uint32_t   *prev;
+	uint32_t   *pair_rank;
+	uint32_t	n = (uint32_t) len;
+	uint32_t	i;
+	uint64_t	last = 0;
+	uint32_t	merges = 0;
+	int			b;
+
+	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
+		return BPE_PIECE_TOO_LONG;
+	reserve_scratch(state, 3 * len * sizeof(uint32_t));
+	next = state->scratch;
+	prev = next + len;
+	pair_rank = prev + len;
+	for (b = 0; b < 65; b++)
+		state->bucket_len[b] = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		next[i] = i + 1;
+		prev[i] = i - 1;		/* wraps for i = 0, never read */
+		pair_rank[i] = (i + 1 < n) ? bpe_rank(vocab, piece + i, 2) : BPE_NO_RANK;
+		if (pair_rank[i] != BPE_NO_RANK)
+			radix_push(state, ((uint64_t) pair_rank[i] << 32) | i, last);
+	}
+
+	for (;;)
+	{
+		uint64_t	key;
+		uint32_t	rank;
+		uint32_t	left;
+		uint32_t	right;
+		uint32_t	after;
+		uint32_t	new_rank;
+
+		if (state->bucket_len[0] == 0)
+		{
+			size_t		k;
+			uint64_t	min;
+
+			for (b = 1; b < 65 && state->bucket_len[b] == 0; b++)
+				;
+			if (b == 65)
+				break;
+			min = state->bucket[b][0];
+			for (k = 1; k < state->bucket_len[b]; k++)
+				if (state->bucket[b][k] < min)
+					min = state->bucket[b][k];
+			last = min;
+			/* every key of bucket b moves to a lower bucket */
+			for (k = 0; k < state->bucket_len[b]; k++)
+				radix_push(state, state->bucket[b][k], last);
+			state->bucket_len[b] = 0;
+		}
+		key = state->bucket[0][--state->bucket_len[0]];
+		rank = (uint32_t) (key >> 32);
+		left = (uint32_t) key;
+		if (pair_rank[left] != rank)
+			continue;			/* stale */
+
+		right = next[left];
+		after = next[right];
+		next[left] = after;
+		if (after < n)
+			prev[after] = left;
+		pair_rank[right] = BPE_NO_RANK;
+
+		new_rank = after < n ? bpe_rank(vocab, piece + left, next[after] - left) : BPE_NO_RANK;
+		pair_rank[left] = new_rank;
+		if (new_rank != BPE_NO_RANK)
+		{
+			if (new_rank < rank)
+				return BPE_NOT_MONOTONE;
+			radix_push(state, ((uint64_t) new_rank << 32) | left, last);
+		}
+		if (left > 0)
+		{
+			uint32_t	before = prev[left];
+
+			new_rank = bpe_rank(vocab, piece + before, after - before);
+			pair_rank[before] = new_rank;
+			if (new_rank != BPE_NO_RANK)
+			{
+				if (new_rank < rank)
+					return BPE_NOT_MONOTONE;
+				radix_push(state, ((uint64_t) new_rank << 32) | before, last);
+			}
+		}
+		if (state->allocator->check_interrupts != NULL && (++merges & 0xffff) == 0)
+			state->allocator->check_interrupts();
+	}
+
+	for (i = 0; i < n; i = next[i])
+		bpe_emit(state, bpe_rank(vocab, piece + i, next[i] - i));
+	return BPE_OK;
+}
+
 int
 bpe_encode_piece(const BpeVocab *vocab, BpeState *state,
 				 const unsigned char *piece, size_t len)
 {
+	int			result;
+
 	uint32_t	id;
 
 	if (len == 0)
@@ -324,10 +474,16 @@ bpe_encode_piece(const BpeVocab *vocab, BpeState *state,
 		bpe_emit(state, id);
 		return BPE_OK;
 	}
-	if (len <= BPE_SHORT_PIECE)
+	if (state->merge_mode == BPE_MERGE_SCAN ||
+		(state->merge_mode == BPE_MERGE_AUTO && len <= BPE_SHORT_PIECE))
 	{
 		bpe_encode_piece_scan(vocab, state, piece, len);
 		return BPE_OK;
 	}
-	return bpe_encode_piece_heap(vocab, state, piece, len);
+	if (state->merge_mode == BPE_MERGE_HEAP)
+		return bpe_encode_piece_heap(vocab, state, piece, len);
+	result = bpe_encode_piece_radix(vocab, state, piece, len);
+	if (result == BPE_NOT_MONOTONE)
+		result = bpe_encode_piece_heap(vocab, state, piece, len);
+	return result;
 }

@@ -105,7 +105,18 @@ typedef struct BpeState
 	uint32_t   *scratch;
 	size_t		scratch_bytes;
 	size_t		max_piece_len;	/* longest piece accepted, in bytes */
+	int			merge_mode;		/* BPE_MERGE_*, to test each algorithm */
+	/* radix heap buckets of (rank << 32 | start) keys */
+	uint64_t   *bucket[65];
+	size_t		bucket_len[65];
+	size_t		bucket_capacity[65];
 } BpeState;
+
+/* Which merge algorithm bpe_encode_piece uses for pieces of two bytes or more. */
+#define BPE_MERGE_AUTO 0		/* scan when short, else radix with heap fallback */
+#define BPE_MERGE_SCAN 1
+#define BPE_MERGE_HEAP 2
+#define BPE_MERGE_RADIX 3		/* radix, falling back to heap when needed */
 
 /* Pieces up to this many bytes use the quadratic scan, as tiktoken does. */
 #define BPE_SHORT_PIECE 64
@@ -113,6 +124,7 @@ typedef struct BpeState
 /* Result codes of bpe_encode_piece. */
 #define BPE_OK 0
 #define BPE_PIECE_TOO_LONG 1
+#define BPE_NOT_MONOTONE 3
 
 extern void bpe_state_init(BpeState *state, const BpeAllocator *allocator, int store_ids);
 extern void bpe_state_free(BpeState *state);
@@ -132,6 +144,14 @@ extern int	bpe_encode_piece(const BpeVocab *vocab, BpeState *state,
 /* The same merge with the heap algorithm at any length; for testing. */
 extern int	bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
 								  const unsigned char *piece, size_t len);
+
+/*
+ * The same merge with a monotone radix heap; returns BPE_NOT_MONOTONE,
+ * emitting nothing, when a merge creates a pair of lower rank than the
+ * merge itself, which the radix heap cannot order.
+ */
+extern int	bpe_encode_piece_radix(const BpeVocab *vocab, BpeState *state,
+								   const unsigned char *piece, size_t len);
 
 /* The same merge with the quadratic scan at any length; for testing. */
 extern void bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
