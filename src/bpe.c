@@ -10,6 +10,8 @@
  * picks exactly the pair tiktoken picks, the lowest rank and the leftmost of
  * equal ranks, in O(n log n) time and 20 bytes of scratch per input byte.
  */
+#include <stdbool.h>
+
 #include "bpe.h"
 
 #define MIN_CAPACITY 256
@@ -52,20 +54,30 @@ bpe_state_init(BpeState *state, const BpeAllocator *allocator, int store_ids)
 void
 bpe_state_free(BpeState *state)
 {
-	int			b;
-
 	if (state->allocator->free_fn != NULL)
 	{
-		for (b = 0; b < 65; b++)
-			if (state->bucket[b] != NULL)
-				state->allocator->free_fn(state->allocator->context, state->bucket[b]);
+		void	   *buffers[] = {state->rank_head, state->rank_bits, state->rank_words,
+		state->entry_pos, state->entry_next, state->batch};
+		size_t		b;
+
+		for (b = 0; b < sizeof(buffers) / sizeof(buffers[0]); b++)
+			if (buffers[b] != NULL)
+				state->allocator->free_fn(state->allocator->context, buffers[b]);
 		if (state->ids != NULL)
 			state->allocator->free_fn(state->allocator->context, state->ids);
 		if (state->scratch != NULL)
 			state->allocator->free_fn(state->allocator->context, state->scratch);
 	}
-	memset(state->bucket, 0, sizeof(state->bucket));
-	memset(state->bucket_capacity, 0, sizeof(state->bucket_capacity));
+	state->rank_head = NULL;
+	state->rank_bits = NULL;
+	state->rank_words = NULL;
+	state->rank_slots = 0;
+	state->entry_pos = NULL;
+	state->entry_next = NULL;
+	state->entry_count = 0;
+	state->entry_capacity = 0;
+	state->batch = NULL;
+	state->batch_capacity = 0;
 	state->ids = NULL;
 	state->scratch = NULL;
 	state->capacity = 0;
@@ -323,60 +335,211 @@ bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
 	return BPE_OK;
 }
 
-/* Radix heap bucket of key relative to the last extracted minimum. */
-static inline int
-radix_bucket(uint64_t key, uint64_t last)
+/*
+ * Bucket queue of candidate pairs: one list of pair starts per rank, and a
+ * two-level bitmap of the ranks that have entries, so the next rank to merge
+ * is found by scanning a few words.  Each entry is pushed once and popped
+ * once; stale entries (a pair since merged away) are skipped when popped.
+ */
+#define NO_ENTRY UINT32_MAX
+
+static void
+queue_init(BpeState *state, uint32_t n_ranks)
 {
-	return key == last ? 0 : 64 - __builtin_clzll(key ^ last);
+	void	   *context = state->allocator->context;
+	uint32_t	words;
+
+	state->entry_count = 0;
+	if (state->rank_slots >= n_ranks)
+		return;
+	words = (n_ranks + 63) / 64;
+	state->rank_head = state->allocator->realloc_fn(context, state->rank_head, n_ranks * sizeof(uint32_t));
+	state->rank_bits = state->allocator->realloc_fn(context, state->rank_bits, words * sizeof(uint64_t));
+	state->rank_words = state->allocator->realloc_fn(context, state->rank_words,
+													 ((words + 63) / 64) * sizeof(uint64_t));
+	memset(state->rank_head, 0xff, n_ranks * sizeof(uint32_t));
+	memset(state->rank_bits, 0, words * sizeof(uint64_t));
+	memset(state->rank_words, 0, ((words + 63) / 64) * sizeof(uint64_t));
+	state->rank_slots = n_ranks;
 }
 
 static inline void
-radix_push(BpeState *state, uint64_t key, uint64_t last)
+queue_push(BpeState *state, uint32_t rank, uint32_t position)
 {
-	int			b = radix_bucket(key, last);
-
-	if (state->bucket_len[b] == state->bucket_capacity[b])
+	if (state->entry_count == state->entry_capacity)
 	{
-		size_t		capacity = state->bucket_capacity[b] < 64 ? 64 : state->bucket_capacity[b] * 2;
+		size_t		capacity = state->entry_capacity < 4096 ? 4096 : state->entry_capacity * 2;
+		void	   *context = state->allocator->context;
 
-		state->bucket[b] = state->allocator->realloc_fn(state->allocator->context, state->bucket[b],
-														capacity * sizeof(uint64_t));
-		state->bucket_capacity[b] = capacity;
+		state->entry_pos = state->allocator->realloc_fn(context, state->entry_pos, capacity * sizeof(uint32_t));
+		state->entry_next = state->allocator->realloc_fn(context, state->entry_next, capacity * sizeof(uint32_t));
+		state->entry_capacity = capacity;
 	}
-	state->bucket[b][state->bucket_len[b]++] = key;
+	state->entry_pos[state->entry_count] = position;
+	state->entry_next[state->entry_count] = state->rank_head[rank];
+	state->rank_head[rank] = (uint32_t) state->entry_count++;
+	state->rank_bits[rank / 64] |= UINT64_C(1) << (rank % 64);
+	state->rank_words[rank / 4096] |= UINT64_C(1) << ((rank / 64) % 64);
+}
+
+/* Lowest rank >= from that has entries, or BPE_NO_RANK. */
+static inline uint32_t
+queue_next_rank(const BpeState *state, uint32_t from)
+{
+	uint32_t	word = from / 64;
+	uint32_t	n_words = (state->rank_slots + 63) / 64;
+	uint64_t	bits;
+	uint32_t	summary;
+	uint64_t	summary_bits;
+
+	if (from >= state->rank_slots)
+		return BPE_NO_RANK;
+	bits = state->rank_bits[word] & (~UINT64_C(0) << (from % 64));
+	if (bits != 0)
+		return word * 64 + (uint32_t) __builtin_ctzll(bits);
+	word++;
+	summary = word / 64;
+	if (word >= n_words)
+		return BPE_NO_RANK;
+	summary_bits = state->rank_words[summary] & (~UINT64_C(0) << (word % 64));
+	while (summary_bits == 0)
+	{
+		summary++;
+		if (summary * 64 >= n_words)
+			return BPE_NO_RANK;
+		summary_bits = state->rank_words[summary];
+	}
+	word = summary * 64 + (uint32_t) __builtin_ctzll(summary_bits);
+	return word * 64 + (uint32_t) __builtin_ctzll(state->rank_bits[word]);
+}
+
+/* Moves the entries of rank into state->batch in ascending position order. */
+static size_t
+queue_take(BpeState *state, uint32_t rank)
+{
+	size_t		count = 0;
+	uint32_t	entry;
+	size_t		i;
+	bool		sorted = true;
+
+	for (entry = state->rank_head[rank]; entry != NO_ENTRY; entry = state->entry_next[entry])
+	{
+		if (count == state->batch_capacity)
+		{
+			state->batch_capacity = state->batch_capacity < 1024 ? 1024 : state->batch_capacity * 2;
+			state->batch = state->allocator->realloc_fn(state->allocator->context, state->batch,
+														state->batch_capacity * sizeof(uint32_t));
+		}
+		state->batch[count++] = state->entry_pos[entry];
+	}
+	state->rank_head[rank] = NO_ENTRY;
+	state->rank_bits[rank / 64] &= ~(UINT64_C(1) << (rank % 64));
+	if (state->rank_bits[rank / 64] == 0)
+		state->rank_words[rank / 4096] &= ~(UINT64_C(1) << ((rank / 64) % 64));
+
+	/* The list is newest first; entries are mostly pushed in position order. */
+	for (i = 0; i < count / 2; i++)
+	{
+		uint32_t	swap = state->batch[i];
+
+		state->batch[i] = state->batch[count - 1 - i];
+		state->batch[count - 1 - i] = swap;
+	}
+	for (i = 1; i < count && sorted; i++)
+		sorted = state->batch[i - 1] <= state->batch[i];
+	if (!sorted)
+	{
+		/* insertion sort: batches are short and nearly sorted */
+		for (i = 1; i < count; i++)
+		{
+			uint32_t	value = state->batch[i];
+			size_t		j = i;
+
+			while (j > 0 && state->batch[j - 1] > value)
+			{
+				state->batch[j] = state->batch[j - 1];
+				j--;
+			}
+			state->batch[j] = value;
+		}
+	}
+	return count;
+}
+
+/* Empties every list, after a merge that stopped early. */
+static void
+queue_clear(BpeState *state)
+{
+	uint32_t	rank;
+
+	for (rank = queue_next_rank(state, 0); rank != BPE_NO_RANK; rank = queue_next_rank(state, rank + 1))
+	{
+		state->rank_head[rank] = NO_ENTRY;
+		state->rank_bits[rank / 64] &= ~(UINT64_C(1) << (rank % 64));
+		if (state->rank_bits[rank / 64] == 0)
+			state->rank_words[rank / 4096] &= ~(UINT64_C(1) << ((rank / 64) % 64));
+	}
+}
+
+/* Merges of one run of radix_merge, in the order they happened. */
+typedef struct MergeLog
+{
+	uint32_t   *left;			/* start of the merged part */
+	uint32_t   *end;			/* end of the merged part */
+	uint32_t   *rank;
+	size_t		n;
+	size_t		capacity;
+} MergeLog;
+
+static void
+log_merge(BpeState *state, MergeLog *log, uint32_t left, uint32_t end, uint32_t rank)
+{
+	if (log->n == log->capacity)
+	{
+		size_t		capacity = log->capacity < 1024 ? 1024 : log->capacity * 2;
+		void	   *context = state->allocator->context;
+
+		log->left = state->allocator->realloc_fn(context, log->left, capacity * sizeof(uint32_t));
+		log->end = state->allocator->realloc_fn(context, log->end, capacity * sizeof(uint32_t));
+		log->rank = state->allocator->realloc_fn(context, log->rank, capacity * sizeof(uint32_t));
+		log->capacity = capacity;
+	}
+	log->left[log->n] = left;
+	log->end[log->n] = end;
+	log->rank[log->n] = rank;
+	log->n++;
 }
 
 /*
- * The merge loop with a radix heap, which needs the keys it extracts never to
- * decrease.  Keys are (rank << 32 | start), so the minimum is the lowest rank
- * and, among equal ranks, the leftmost pair, as in tiktoken.  A merge of rank
- * r creates pairs containing the new token; in the published vocabularies
- * such a pair, when it is a token, ranks above r, because BPE training adds
- * a token only after its parts.  Where that does not hold the function
- * returns BPE_NOT_MONOTONE and the caller uses the binary heap.  Stale keys
- * (a pair since merged away or changed) are skipped when extracted.
+ * The merge loop with the bucket queue.  It merges rank by rank, lowest
+ * first, and within a rank from left to right, which is tiktoken's order
+ * (lowest rank, leftmost on ties) provided that a merge never creates a
+ * pair of lower rank than itself.  A new pair contains the new token of rank
+ * r; in the published vocabularies such a pair, when it is a token, ranks
+ * above r, because BPE training adds a token only after its parts.  Where
+ * that does not hold the function returns BPE_NOT_MONOTONE and the caller
+ * uses the binary heap.  It cannot rank r itself: it is longer than token r.
+ *
+ * On BPE_OK the parts are in state->scratch: part i ends before next[i].
+ * When log is not NULL, every merge is appended to it in order.
  */
-int
-bpe_encode_piece_radix(const BpeVocab *vocab, BpeState *state,
-					   const unsigned char *piece, size_t len)
+static int
+queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, size_t len,
+			MergeLog *log)
 {
 	uint32_t   *next;
 	uint32_t   *prev;
 	uint32_t   *pair_rank;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	i;
-	uint64_t	last = 0;
+	uint32_t	rank;
 	uint32_t	merges = 0;
-	int			b;
 
-	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
-		return BPE_PIECE_TOO_LONG;
 	reserve_scratch(state, 3 * len * sizeof(uint32_t));
 	next = state->scratch;
 	prev = next + len;
 	pair_rank = prev + len;
-	for (b = 0; b < 65; b++)
-		state->bucket_len[b] = 0;
+	queue_init(state, vocab->n_ids);
 
 	for (i = 0; i < n; i++)
 	{
@@ -384,78 +547,351 @@ bpe_encode_piece_radix(const BpeVocab *vocab, BpeState *state,
 		prev[i] = i - 1;		/* wraps for i = 0, never read */
 		pair_rank[i] = (i + 1 < n) ? bpe_rank(vocab, piece + i, 2) : BPE_NO_RANK;
 		if (pair_rank[i] != BPE_NO_RANK)
-			radix_push(state, ((uint64_t) pair_rank[i] << 32) | i, last);
+			queue_push(state, pair_rank[i], i);
 	}
 
-	for (;;)
+	for (rank = queue_next_rank(state, 0); rank != BPE_NO_RANK; rank = queue_next_rank(state, rank + 1))
 	{
-		uint64_t	key;
-		uint32_t	rank;
-		uint32_t	left;
-		uint32_t	right;
-		uint32_t	after;
-		uint32_t	new_rank;
+		size_t		count = queue_take(state, rank);
+		size_t		k;
 
-		if (state->bucket_len[0] == 0)
+		for (k = 0; k < count; k++)
 		{
-			size_t		k;
-			uint64_t	min;
+			uint32_t	left = state->batch[k];
+			uint32_t	right;
+			uint32_t	after;
+			uint32_t	new_rank;
 
-			for (b = 1; b < 65 && state->bucket_len[b] == 0; b++)
-				;
-			if (b == 65)
-				break;
-			min = state->bucket[b][0];
-			for (k = 1; k < state->bucket_len[b]; k++)
-				if (state->bucket[b][k] < min)
-					min = state->bucket[b][k];
-			last = min;
-			/* every key of bucket b moves to a lower bucket */
-			for (k = 0; k < state->bucket_len[b]; k++)
-				radix_push(state, state->bucket[b][k], last);
-			state->bucket_len[b] = 0;
-		}
-		key = state->bucket[0][--state->bucket_len[0]];
-		rank = (uint32_t) (key >> 32);
-		left = (uint32_t) key;
-		if (pair_rank[left] != rank)
-			continue;			/* stale */
+			if (pair_rank[left] != rank)
+				continue;		/* stale */
 
-		right = next[left];
-		after = next[right];
-		next[left] = after;
-		if (after < n)
-			prev[after] = left;
-		pair_rank[right] = BPE_NO_RANK;
+			right = next[left];
+			after = next[right];
+			next[left] = after;
+			if (after < n)
+				prev[after] = left;
+			pair_rank[right] = BPE_NO_RANK;
+			if (log != NULL)
+				log_merge(state, log, left, after, rank);
 
-		new_rank = after < n ? bpe_rank(vocab, piece + left, next[after] - left) : BPE_NO_RANK;
-		pair_rank[left] = new_rank;
-		if (new_rank != BPE_NO_RANK)
-		{
-			if (new_rank < rank)
-				return BPE_NOT_MONOTONE;
-			radix_push(state, ((uint64_t) new_rank << 32) | left, last);
-		}
-		if (left > 0)
-		{
-			uint32_t	before = prev[left];
+			/* push the pair before the merged part first, to keep lists in position order */
+			if (left > 0)
+			{
+				uint32_t	before = prev[left];
 
-			new_rank = bpe_rank(vocab, piece + before, after - before);
-			pair_rank[before] = new_rank;
+				new_rank = bpe_rank(vocab, piece + before, after - before);
+				pair_rank[before] = new_rank;
+				if (new_rank != BPE_NO_RANK)
+				{
+					if (new_rank < rank)
+					{
+						queue_clear(state);
+						return BPE_NOT_MONOTONE;
+					}
+					queue_push(state, new_rank, before);
+				}
+			}
+			new_rank = after < n ? bpe_rank(vocab, piece + left, next[after] - left) : BPE_NO_RANK;
+			pair_rank[left] = new_rank;
 			if (new_rank != BPE_NO_RANK)
 			{
 				if (new_rank < rank)
+				{
+					queue_clear(state);
 					return BPE_NOT_MONOTONE;
-				radix_push(state, ((uint64_t) new_rank << 32) | before, last);
+				}
+				queue_push(state, new_rank, left);
 			}
+			if (state->allocator->check_interrupts != NULL && (++merges & 0xffff) == 0)
+				state->allocator->check_interrupts();
 		}
-		if (state->allocator->check_interrupts != NULL && (++merges & 0xffff) == 0)
+	}
+	return BPE_OK;
+}
+
+int
+bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
+					   const unsigned char *piece, size_t len)
+{
+	uint32_t	i;
+	int			result;
+
+	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
+		return BPE_PIECE_TOO_LONG;
+	result = queue_merge(vocab, state, piece, len, NULL);
+	if (result != BPE_OK)
+		return result;
+	for (i = 0; i < (uint32_t) len; i = state->scratch[i])
+		bpe_emit(state, bpe_rank(vocab, piece + i, state->scratch[i] - i));
+	return BPE_OK;
+}
+
+/*
+ * Long pieces are merged region by region, each region on its own, which
+ * keeps the merge in cache and makes its cost linear in the piece length.
+ * Two facts make the result exact:
+ *
+ * 1. If position p is a token boundary of the merge of a text X, the merge
+ *	  of X is the merge of X[..p) followed by the merge of X[p..), with the
+ *	  same merges in the same order on each side: no merge ever joined the
+ *	  pair across p, so that pair never changed which merge came next.
+ *
+ * 2. The merges of two adjacent texts L and R, concatenated, are the merge
+ *	  of L R unless some merge of L R would join across the cut q.  The
+ *	  first such merge would join the last part of L, in some version i
+ *	  (a version is what the part is between two merges that extend it),
+ *	  with the first part of R, in some version j, while both exist, and
+ *	  it would win only if the pair is a token of rank c with c < end_i
+ *	  (end_i is the rank of the merge that extends version i; that merge
+ *	  lies left of the pair and wins a tie) and c <= end_j (the merge that
+ *	  extends version j lies right of the pair and loses a tie).
+ *	  cut_is_safe() rules this out for every pair of versions whose
+ *	  lifetimes overlap.
+ *
+ * Region k spans about BPE_CHUNK bytes plus BPE_MARGIN bytes on each side.
+ * The cut between regions k-1 and k is a position in their overlap that is
+ * a token boundary of both regions' merges (so by fact 1 each side's tokens
+ * and part histories are those of merging just its own side) and passes
+ * cut_is_safe() (so by fact 2 the sides join without change).  When no
+ * position in the overlap qualifies, the caller merges the whole piece.
+ */
+#define BPE_CHUNK 4096
+#define BPE_MARGIN 128
+
+/* One merged region: its token boundaries, token ids and merge log. */
+typedef struct Region
+{
+	uint32_t	start;			/* offset of the region in the piece */
+	uint32_t	len;
+	uint32_t   *bounds;			/* token starts relative to start, then len */
+	uint32_t   *ids;
+	size_t		n_tokens;
+	size_t		capacity;
+	MergeLog	log;
+} Region;
+
+static int
+merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
+			 Region *region, uint32_t start, uint32_t len)
+{
+	uint32_t	i;
+	int			result;
+
+	region->start = start;
+	region->len = len;
+	region->log.n = 0;
+	result = queue_merge(vocab, state, piece + start, len, &region->log);
+	if (result != BPE_OK)
+		return result;
+	if (region->capacity < (size_t) len + 1)
+	{
+		region->capacity = (size_t) len + 1;
+		region->bounds = state->allocator->realloc_fn(state->allocator->context, region->bounds,
+													  region->capacity * sizeof(uint32_t));
+		region->ids = state->allocator->realloc_fn(state->allocator->context, region->ids,
+												   region->capacity * sizeof(uint32_t));
+	}
+	region->n_tokens = 0;
+	for (i = 0; i < len; i = state->scratch[i])
+	{
+		region->bounds[region->n_tokens] = i;
+		region->ids[region->n_tokens] = bpe_rank(vocab, piece + start + i, state->scratch[i] - i);
+		region->n_tokens++;
+	}
+	region->bounds[region->n_tokens] = len;
+	return BPE_OK;
+}
+
+static void
+region_free(BpeState *state, Region *region)
+{
+	if (state->allocator->free_fn == NULL)
+		return;
+	if (region->bounds != NULL)
+	{
+		state->allocator->free_fn(state->allocator->context, region->bounds);
+		state->allocator->free_fn(state->allocator->context, region->ids);
+	}
+	if (region->log.left != NULL)
+	{
+		state->allocator->free_fn(state->allocator->context, region->log.left);
+		state->allocator->free_fn(state->allocator->context, region->log.end);
+		state->allocator->free_fn(state->allocator->context, region->log.rank);
+	}
+}
+
+/* Index of the token of region that starts at piece offset p, or -1. */
+static long
+token_starting_at(const Region *region, uint32_t p)
+{
+	size_t		lo = 0;
+	size_t		hi = region->n_tokens + 1;
+	uint32_t	target = p - region->start;
+
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi) / 2;
+
+		if (region->bounds[mid] < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo <= region->n_tokens && region->bounds[lo] == target) ? (long) lo : -1;
+}
+
+#define MAX_VERSIONS 64
+
+/*
+ * Versions of the part that ends at piece offset p in the left region
+ * (ending = true) or starts at p in the right region: their lengths and the
+ * rank of the merge that made each (0 for the initial single byte).
+ * Returns the number of versions, or -1 when there are more than
+ * MAX_VERSIONS.
+ */
+static int
+part_versions(const Region *region, uint32_t p, bool ending, uint32_t *len, uint32_t *level)
+{
+	uint32_t	at = p - region->start;
+	int			n = 1;
+	size_t		m;
+
+	len[0] = 1;
+	level[0] = 0;
+	for (m = 0; m < region->log.n; m++)
+	{
+		if (ending ? region->log.end[m] == at : region->log.left[m] == at)
+		{
+			if (n == MAX_VERSIONS)
+				return -1;
+			len[n] = ending ? at - region->log.left[m] : region->log.end[m] - at;
+			level[n] = region->log.rank[m];
+			n++;
+		}
+	}
+	return n;
+}
+
+/* True when no merge of the joined text crosses the cut p (fact 2 above). */
+static bool
+cut_is_safe(const BpeVocab *vocab, const unsigned char *piece,
+			const Region *left, const Region *right, uint32_t p)
+{
+	uint32_t	len_l[MAX_VERSIONS];
+	uint32_t	level_l[MAX_VERSIONS];
+	uint32_t	len_r[MAX_VERSIONS];
+	uint32_t	level_r[MAX_VERSIONS];
+	int			n_l = part_versions(left, p, true, len_l, level_l);
+	int			n_r = part_versions(right, p, false, len_r, level_r);
+	int			i;
+	int			j;
+
+	if (n_l < 0 || n_r < 0)
+		return false;
+	for (i = 0; i < n_l; i++)
+	{
+		uint32_t	end_i = i + 1 < n_l ? level_l[i + 1] : BPE_NO_RANK;
+
+		for (j = 0; j < n_r; j++)
+		{
+			uint32_t	end_j = j + 1 < n_r ? level_r[j + 1] : BPE_NO_RANK;
+			uint32_t	born = level_l[i] > level_r[j] ? level_l[i] : level_r[j];
+			uint32_t	c;
+
+			if (born > (end_i < end_j ? end_i : end_j))
+				continue;		/* the two versions never coexist */
+			if (len_l[i] + len_r[j] > vocab->max_token_len)
+				break;			/* later versions of the right part are longer still */
+			c = bpe_rank(vocab, piece + p - len_l[i], len_l[i] + len_r[j]);
+			if (c != BPE_NO_RANK && c < end_i && c <= end_j)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Merges a long piece region by region; see the comment above BPE_CHUNK.
+ * Returns BPE_NOT_MONOTONE, with nothing emitted, when the caller must
+ * merge the whole piece instead.
+ */
+static int
+encode_piece_regions(const BpeVocab *vocab, BpeState *state,
+					 const unsigned char *piece, size_t len)
+{
+	Region		regions[2];
+	Region	   *left = &regions[0];
+	Region	   *right = &regions[1];
+	size_t		emitted_before = state->count;
+	uint32_t	n = (uint32_t) len;
+	uint32_t	cut = 0;		/* where the left region's kept tokens start */
+	uint32_t	center;
+	int			result;
+
+	memset(regions, 0, sizeof(regions));
+	center = BPE_CHUNK;
+	result = merge_region(vocab, state, piece, left, 0, center + BPE_MARGIN);
+	while (result == BPE_OK)
+	{
+		uint32_t	right_start = center - BPE_MARGIN;
+		uint32_t	next_center = center + BPE_CHUNK;
+		uint32_t	right_end;
+		uint32_t	chosen = 0;
+		uint32_t	d;
+		long		t;
+
+		if (next_center + BPE_CHUNK / 2 >= n)
+			right_end = n;
+		else
+			right_end = next_center + BPE_MARGIN;
+		result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
+		if (result != BPE_OK)
+			break;
+
+		/* candidate cuts from the middle of the overlap outward */
+		for (d = 0; d < 2 * BPE_MARGIN && chosen == 0; d++)
+		{
+			uint32_t	p = (d % 2 == 0) ? center + d / 2 : center - (d + 1) / 2;
+
+			if (p <= right_start || p >= left->start + left->len || p <= cut)
+				continue;
+			if (token_starting_at(left, p) >= 0 && token_starting_at(right, p) >= 0 &&
+				cut_is_safe(vocab, piece, left, right, p))
+				chosen = p;
+		}
+		if (chosen == 0)
+		{
+			result = BPE_NOT_MONOTONE;
+			break;
+		}
+
+		/* emit the left region's tokens in [cut, chosen) */
+		for (t = token_starting_at(left, cut); left->start + left->bounds[t] < chosen; t++)
+			bpe_emit(state, left->ids[t]);
+		cut = chosen;
+
+		{
+			Region	   *swap = left;
+
+			left = right;
+			right = swap;
+		}
+		if (right_end == n)
+		{
+			for (t = token_starting_at(left, cut); (size_t) t < left->n_tokens; t++)
+				bpe_emit(state, left->ids[t]);
+			break;
+		}
+		center = next_center;
+		if (state->allocator->check_interrupts != NULL)
 			state->allocator->check_interrupts();
 	}
 
-	for (i = 0; i < n; i = next[i])
-		bpe_emit(state, bpe_rank(vocab, piece + i, next[i] - i));
-	return BPE_OK;
+	region_free(state, &regions[0]);
+	region_free(state, &regions[1]);
+	if (result != BPE_OK)
+		state->count = emitted_before;
+	return result;
 }
 
 int
@@ -482,7 +918,13 @@ bpe_encode_piece(const BpeVocab *vocab, BpeState *state,
 	}
 	if (state->merge_mode == BPE_MERGE_HEAP)
 		return bpe_encode_piece_heap(vocab, state, piece, len);
-	result = bpe_encode_piece_radix(vocab, state, piece, len);
+	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
+		return BPE_PIECE_TOO_LONG;
+	result = BPE_NOT_MONOTONE;
+	if (state->merge_mode == BPE_MERGE_AUTO && len >= 3 * BPE_CHUNK)
+		result = encode_piece_regions(vocab, state, piece, len);
+	if (result == BPE_NOT_MONOTONE)
+		result = bpe_encode_piece_queue(vocab, state, piece, len);
 	if (result == BPE_NOT_MONOTONE)
 		result = bpe_encode_piece_heap(vocab, state, piece, len);
 	return result;

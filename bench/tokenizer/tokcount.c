@@ -118,7 +118,7 @@ check_vector(cJSON *vector, int line_number)
 		pfree((void *) expected_text);
 
 	/* every merge algorithm must give the same ids */
-	for (mode = BPE_MERGE_SCAN; mode <= BPE_MERGE_RADIX; mode++)
+	for (mode = BPE_MERGE_SCAN; mode <= BPE_MERGE_QUEUE; mode++)
 	{
 		BpeState	other;
 
