@@ -57,7 +57,8 @@ bpe_state_free(BpeState *state)
 	if (state->allocator->free_fn != NULL)
 	{
 		void	   *buffers[] = {state->rank_head, state->rank_bits, state->rank_words,
-		state->entry_pos, state->entry_next, state->batch};
+			state->entry_pos, state->entry_next, state->batch,
+		state->pair_cache_key, state->pair_cache_id};
 		size_t		b;
 
 		for (b = 0; b < sizeof(buffers) / sizeof(buffers[0]); b++)
@@ -78,6 +79,9 @@ bpe_state_free(BpeState *state)
 	state->entry_capacity = 0;
 	state->batch = NULL;
 	state->batch_capacity = 0;
+	state->pair_cache_key = NULL;
+	state->pair_cache_id = NULL;
+	state->pair_cache_vocab = NULL;
 	state->ids = NULL;
 	state->scratch = NULL;
 	state->capacity = 0;
@@ -100,11 +104,16 @@ void
 bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 					  const unsigned char *piece, size_t len)
 {
-	/* part i starts at start[i] and rank[i] is the rank of parts i and i+1 merged */
+	/*
+	 * Part i starts at start[i] and has id part_id[i]; rank[i] is the rank
+	 * of parts i and i+1 merged.
+	 */
 	size_t		start_small[BPE_SHORT_PIECE + 2];
 	uint32_t	rank_small[BPE_SHORT_PIECE + 2];
+	uint32_t	id_small[BPE_SHORT_PIECE + 2];
 	size_t	   *start = start_small;
 	uint32_t   *rank = rank_small;
+	uint32_t   *part_id = id_small;
 	size_t		n_parts;
 	size_t		i;
 
@@ -114,12 +123,16 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 											 (len + 2) * sizeof(size_t));
 		rank = state->allocator->realloc_fn(state->allocator->context, NULL,
 											(len + 2) * sizeof(uint32_t));
+		part_id = state->allocator->realloc_fn(state->allocator->context, NULL,
+											   (len + 2) * sizeof(uint32_t));
 	}
 
+	for (i = 0; i < len; i++)
+		part_id[i] = vocab->byte_ids[piece[i]];
 	for (i = 0; i + 1 < len; i++)
 	{
 		start[i] = i;
-		rank[i] = bpe_rank(vocab, piece + i, 2);
+		rank[i] = vocab->pair_ids[(piece[i] << 8) | piece[i + 1]];
 	}
 	start[len - 1] = len - 1;
 	rank[len - 1] = BPE_NO_RANK;
@@ -147,6 +160,8 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 		i = min_index;
 		memmove(start + i + 1, start + i + 2, (n_parts - i - 2) * sizeof(size_t));
 		memmove(rank + i + 1, rank + i + 2, (n_parts - i - 2) * sizeof(uint32_t));
+		memmove(part_id + i + 1, part_id + i + 2, (n_parts - i - 2) * sizeof(uint32_t));
+		part_id[i] = min_rank;	/* the rank of a pair is the id of the merged token */
 		n_parts--;
 		rank[i] = (i + 2 < n_parts)
 			? bpe_rank(vocab, piece + start[i], start[i + 2] - start[i])
@@ -158,12 +173,13 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 	}
 
 	for (i = 0; i + 1 < n_parts; i++)
-		bpe_emit(state, bpe_rank(vocab, piece + start[i], start[i + 1] - start[i]));
+		bpe_emit(state, part_id[i]);
 
 	if (start != start_small && state->allocator->free_fn != NULL)
 	{
 		state->allocator->free_fn(state->allocator->context, start);
 		state->allocator->free_fn(state->allocator->context, rank);
+		state->allocator->free_fn(state->allocator->context, part_id);
 	}
 }
 
@@ -343,13 +359,28 @@ bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
  */
 #define NO_ENTRY UINT32_MAX
 
+#define PAIR_CACHE_SIZE 4096
+#define SORTED_START_MAX (1024 * 1024)
+
 static void
-queue_init(BpeState *state, uint32_t n_ranks)
+queue_init(BpeState *state, const BpeVocab *vocab, uint32_t n_ranks)
 {
 	void	   *context = state->allocator->context;
 	uint32_t	words;
 
 	state->entry_count = 0;
+	if (state->pair_cache_key == NULL)
+	{
+		state->pair_cache_key = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint64_t));
+		state->pair_cache_id = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint32_t));
+		state->pair_cache_vocab = NULL;
+	}
+	if (state->pair_cache_vocab != vocab)
+	{
+		/* no id pair is (2^32 - 1, 2^32 - 1) */
+		memset(state->pair_cache_key, 0xff, PAIR_CACHE_SIZE * sizeof(uint64_t));
+		state->pair_cache_vocab = vocab;
+	}
 	if (state->rank_slots >= n_ranks)
 		return;
 	words = (n_ranks + 63) / 64;
@@ -413,23 +444,74 @@ queue_next_rank(const BpeState *state, uint32_t from)
 	return word * 64 + (uint32_t) __builtin_ctzll(state->rank_bits[word]);
 }
 
-/* Moves the entries of rank into state->batch in ascending position order. */
-static size_t
-queue_take(BpeState *state, uint32_t rank)
+static inline void
+batch_reserve(BpeState *state, size_t needed)
 {
-	size_t		count = 0;
+	if (needed > state->batch_capacity)
+	{
+		state->batch_capacity = state->batch_capacity < 1024 ? 1024 : state->batch_capacity * 2;
+		if (state->batch_capacity < needed)
+			state->batch_capacity = needed;
+		state->batch = state->allocator->realloc_fn(state->allocator->context, state->batch,
+													state->batch_capacity * sizeof(uint32_t));
+	}
+}
+
+/* True when rank has entries in the queue. */
+static inline bool
+queue_has(const BpeState *state, uint32_t rank)
+{
+	return (state->rank_bits[rank / 64] >> (rank % 64)) & 1;
+}
+
+/*
+ * Sorts keys (rank << 32 | position) by rank, keeping the position order of
+ * equal ranks: a stable LSD radix sort on the rank bits, two passes of nine
+ * bits (ranks stay below 2^18).
+ */
+static void
+sort_by_rank(uint64_t *keys, uint64_t *tmp, size_t n)
+{
+	size_t		counts[512];
+	int			pass;
+
+	for (pass = 0; pass < 2; pass++)
+	{
+		int			shift = 32 + 9 * pass;
+		size_t		total = 0;
+		size_t		i;
+
+		memset(counts, 0, sizeof(counts));
+		for (i = 0; i < n; i++)
+			counts[(keys[i] >> shift) & 511]++;
+		for (i = 0; i < 512; i++)
+		{
+			size_t		c = counts[i];
+
+			counts[i] = total;
+			total += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[counts[(keys[i] >> shift) & 511]++] = keys[i];
+		memcpy(keys, tmp, n * sizeof(uint64_t));
+	}
+}
+
+/*
+ * Appends the entries of rank to state->batch[0 .. count), which holds
+ * positions in ascending order, and sorts the whole batch.
+ */
+static size_t
+queue_take(BpeState *state, uint32_t rank, size_t count)
+{
+	size_t		first = count;
 	uint32_t	entry;
 	size_t		i;
 	bool		sorted = true;
 
 	for (entry = state->rank_head[rank]; entry != NO_ENTRY; entry = state->entry_next[entry])
 	{
-		if (count == state->batch_capacity)
-		{
-			state->batch_capacity = state->batch_capacity < 1024 ? 1024 : state->batch_capacity * 2;
-			state->batch = state->allocator->realloc_fn(state->allocator->context, state->batch,
-														state->batch_capacity * sizeof(uint32_t));
-		}
+		batch_reserve(state, count + 1);
 		state->batch[count++] = state->entry_pos[entry];
 	}
 	state->rank_head[rank] = NO_ENTRY;
@@ -438,11 +520,11 @@ queue_take(BpeState *state, uint32_t rank)
 		state->rank_words[rank / 4096] &= ~(UINT64_C(1) << ((rank / 64) % 64));
 
 	/* The list is newest first; entries are mostly pushed in position order. */
-	for (i = 0; i < count / 2; i++)
+	for (i = 0; i < (count - first) / 2; i++)
 	{
-		uint32_t	swap = state->batch[i];
+		uint32_t	swap = state->batch[first + i];
 
-		state->batch[i] = state->batch[count - 1 - i];
+		state->batch[first + i] = state->batch[count - 1 - i];
 		state->batch[count - 1 - i] = swap;
 	}
 	for (i = 1; i < count && sorted; i++)
@@ -464,6 +546,31 @@ queue_take(BpeState *state, uint32_t rank)
 		}
 	}
 	return count;
+}
+
+/*
+ * Id of the token made of the bytes of tokens left_id and right_id, which
+ * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
+ * character) asks for the same pairs of long tokens over and over, so the
+ * answers are cached by id pair; the ids determine the bytes, so the cache
+ * is exact.
+ */
+static inline uint32_t
+joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t right_id,
+			const unsigned char *bytes, size_t len)
+{
+	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
+	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> 52);
+	uint32_t	id;
+
+	if (len <= 2 || len > vocab->max_token_len)
+		return bpe_rank(vocab, bytes, len);
+	if (state->pair_cache_key[slot] == key)
+		return state->pair_cache_id[slot];
+	id = bpe_rank(vocab, bytes, len);
+	state->pair_cache_key[slot] = key;
+	state->pair_cache_id[slot] = id;
+	return id;
 }
 
 /* Empties every list, after a merge that stopped early. */
@@ -520,7 +627,8 @@ log_merge(BpeState *state, MergeLog *log, uint32_t left, uint32_t end, uint32_t 
  * that does not hold the function returns BPE_NOT_MONOTONE and the caller
  * uses the binary heap.  It cannot rank r itself: it is longer than token r.
  *
- * On BPE_OK the parts are in state->scratch: part i ends before next[i].
+ * On BPE_OK the parts are in state->scratch: part i ends before next[i]
+ * (next = scratch) and has id part_id[i] (part_id = scratch + 3 * len).
  * When log is not NULL, every merge is appended to it in order.
  */
 static int
@@ -530,30 +638,65 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	uint32_t   *next;
 	uint32_t   *prev;
 	uint32_t   *pair_rank;
+	uint32_t   *part_id;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	i;
 	uint32_t	rank;
 	uint32_t	merges = 0;
+	/*
+	 * The initial pairs, one per byte, are sorted by rank up front, which is
+	 * cheaper than pushing each into the queue; only pairs that merges
+	 * create go through the queue.  Pieces over SORTED_START_MAX bytes (only
+	 * when regions could not be used) push everything to save memory.
+	 */
+	bool		sorted_start = len <= SORTED_START_MAX;
+	uint64_t   *initial = NULL;
+	size_t		n_initial = 0;
+	size_t		at = 0;
 
-	reserve_scratch(state, 3 * len * sizeof(uint32_t));
+	reserve_scratch(state, (sorted_start ? 8 : 4) * len * sizeof(uint32_t));
 	next = state->scratch;
 	prev = next + len;
 	pair_rank = prev + len;
-	queue_init(state, vocab->n_ids);
+	part_id = pair_rank + len;
+	if (sorted_start)
+		initial = (uint64_t *) (part_id + len);
+	queue_init(state, vocab, vocab->n_ids);
 
 	for (i = 0; i < n; i++)
 	{
+		part_id[i] = vocab->byte_ids[piece[i]];
 		next[i] = i + 1;
 		prev[i] = i - 1;		/* wraps for i = 0, never read */
-		pair_rank[i] = (i + 1 < n) ? bpe_rank(vocab, piece + i, 2) : BPE_NO_RANK;
-		if (pair_rank[i] != BPE_NO_RANK)
+		pair_rank[i] = (i + 1 < n) ? vocab->pair_ids[(piece[i] << 8) | piece[i + 1]] : BPE_NO_RANK;
+		if (pair_rank[i] == BPE_NO_RANK)
+			continue;
+		if (sorted_start)
+			initial[n_initial++] = ((uint64_t) pair_rank[i] << 32) | i;
+		else
 			queue_push(state, pair_rank[i], i);
 	}
+	if (sorted_start)
+		sort_by_rank(initial, initial + len, n_initial);
 
-	for (rank = queue_next_rank(state, 0); rank != BPE_NO_RANK; rank = queue_next_rank(state, rank + 1))
+	for (rank = 0;; rank++)
 	{
-		size_t		count = queue_take(state, rank);
+		size_t		count = 0;
 		size_t		k;
+
+		/* merges only create pairs ranked above the current rank */
+		rank = queue_next_rank(state, rank);
+		if (at < n_initial && (uint32_t) (initial[at] >> 32) < rank)
+			rank = (uint32_t) (initial[at] >> 32);
+		if (rank == BPE_NO_RANK)
+			break;
+		while (at < n_initial && (uint32_t) (initial[at] >> 32) == rank)
+		{
+			batch_reserve(state, count + 1);
+			state->batch[count++] = (uint32_t) initial[at++];
+		}
+		if (queue_has(state, rank))
+			count = queue_take(state, rank, count);
 
 		for (k = 0; k < count; k++)
 		{
@@ -571,6 +714,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 			if (after < n)
 				prev[after] = left;
 			pair_rank[right] = BPE_NO_RANK;
+			part_id[left] = rank;	/* the rank of a pair is the id of the merged token */
 			if (log != NULL)
 				log_merge(state, log, left, after, rank);
 
@@ -579,7 +723,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 			{
 				uint32_t	before = prev[left];
 
-				new_rank = bpe_rank(vocab, piece + before, after - before);
+				new_rank = joined_rank(vocab, state, part_id[before], rank, piece + before, after - before);
 				pair_rank[before] = new_rank;
 				if (new_rank != BPE_NO_RANK)
 				{
@@ -591,7 +735,9 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 					queue_push(state, new_rank, before);
 				}
 			}
-			new_rank = after < n ? bpe_rank(vocab, piece + left, next[after] - left) : BPE_NO_RANK;
+			new_rank = after < n
+				? joined_rank(vocab, state, rank, part_id[after], piece + left, next[after] - left)
+				: BPE_NO_RANK;
 			pair_rank[left] = new_rank;
 			if (new_rank != BPE_NO_RANK)
 			{
@@ -622,7 +768,7 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
 	if (result != BPE_OK)
 		return result;
 	for (i = 0; i < (uint32_t) len; i = state->scratch[i])
-		bpe_emit(state, bpe_rank(vocab, piece + i, state->scratch[i] - i));
+		bpe_emit(state, state->scratch[3 * len + i]);
 	return BPE_OK;
 }
 
@@ -648,15 +794,17 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  *	  cut_is_safe() rules this out for every pair of versions whose
  *	  lifetimes overlap.
  *
- * Region k spans about BPE_CHUNK bytes plus BPE_MARGIN bytes on each side.
+ * Region k spans about chunk bytes plus margin bytes on each side; the
+ * margin is at least the longest token, so the overlap of two regions holds
+ * token boundaries even in a run of one repeated character.
  * The cut between regions k-1 and k is a position in their overlap that is
  * a token boundary of both regions' merges (so by fact 1 each side's tokens
  * and part histories are those of merging just its own side) and passes
  * cut_is_safe() (so by fact 2 the sides join without change).  When no
  * position in the overlap qualifies, the caller merges the whole piece.
  */
-#define BPE_CHUNK 4096
-#define BPE_MARGIN 128
+#define BPE_MIN_CHUNK 4096
+#define BPE_MIN_MARGIN 128
 
 /* One merged region: its token boundaries, token ids and merge log. */
 typedef struct Region
@@ -695,7 +843,7 @@ merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
 	for (i = 0; i < len; i = state->scratch[i])
 	{
 		region->bounds[region->n_tokens] = i;
-		region->ids[region->n_tokens] = bpe_rank(vocab, piece + start + i, state->scratch[i] - i);
+		region->ids[region->n_tokens] = state->scratch[3 * (size_t) len + i];
 		region->n_tokens++;
 	}
 	region->bounds[region->n_tokens] = len;
@@ -811,7 +959,7 @@ cut_is_safe(const BpeVocab *vocab, const unsigned char *piece,
 }
 
 /*
- * Merges a long piece region by region; see the comment above BPE_CHUNK.
+ * Merges a long piece region by region; see the comment above BPE_MIN_CHUNK.
  * Returns BPE_NOT_MONOTONE, with nothing emitted, when the caller must
  * merge the whole piece instead.
  */
@@ -825,31 +973,35 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	size_t		emitted_before = state->count;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	cut = 0;		/* where the left region's kept tokens start */
+	uint32_t	margin = vocab->max_token_len > BPE_MIN_MARGIN ? vocab->max_token_len : BPE_MIN_MARGIN;
+	uint32_t	chunk = 8 * margin > BPE_MIN_CHUNK ? 8 * margin : BPE_MIN_CHUNK;
 	uint32_t	center;
 	int			result;
 
+	if (len < 3 * (size_t) chunk)
+		return BPE_NOT_MONOTONE;
 	memset(regions, 0, sizeof(regions));
-	center = BPE_CHUNK;
-	result = merge_region(vocab, state, piece, left, 0, center + BPE_MARGIN);
+	center = chunk;
+	result = merge_region(vocab, state, piece, left, 0, center + margin);
 	while (result == BPE_OK)
 	{
-		uint32_t	right_start = center - BPE_MARGIN;
-		uint32_t	next_center = center + BPE_CHUNK;
+		uint32_t	right_start = center - margin;
+		uint32_t	next_center = center + chunk;
 		uint32_t	right_end;
 		uint32_t	chosen = 0;
 		uint32_t	d;
 		long		t;
 
-		if (next_center + BPE_CHUNK / 2 >= n)
+		if (next_center + chunk / 2 >= n)
 			right_end = n;
 		else
-			right_end = next_center + BPE_MARGIN;
+			right_end = next_center + margin;
 		result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
 		if (result != BPE_OK)
 			break;
 
 		/* candidate cuts from the middle of the overlap outward */
-		for (d = 0; d < 2 * BPE_MARGIN && chosen == 0; d++)
+		for (d = 0; d < 2 * margin && chosen == 0; d++)
 		{
 			uint32_t	p = (d % 2 == 0) ? center + d / 2 : center - (d + 1) / 2;
 
@@ -921,7 +1073,7 @@ bpe_encode_piece(const BpeVocab *vocab, BpeState *state,
 	if (len > state->max_piece_len || len >= UINT32_MAX / 2)
 		return BPE_PIECE_TOO_LONG;
 	result = BPE_NOT_MONOTONE;
-	if (state->merge_mode == BPE_MERGE_AUTO && len >= 3 * BPE_CHUNK)
+	if (state->merge_mode == BPE_MERGE_AUTO && len >= 3 * BPE_MIN_CHUNK)
 		result = encode_piece_regions(vocab, state, piece, len);
 	if (result == BPE_NOT_MONOTONE)
 		result = bpe_encode_piece_queue(vocab, state, piece, len);

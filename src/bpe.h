@@ -25,7 +25,8 @@
  * a token end without reading the blob; zero marks an empty slot.  Special
  * tokens are not in it, so encoding never produces them by merging.
  * pair_ids gives the id of every two-byte token directly, indexed by
- * (first byte << 8 | second byte), or BPE_NO_RANK.
+ * (first byte << 8 | second byte), or BPE_NO_RANK, and byte_ids the id of
+ * every single byte (all 256 are tokens).
  */
 typedef struct BpeVocab
 {
@@ -37,7 +38,17 @@ typedef struct BpeVocab
 	const uint32_t *slots;
 	uint32_t	slot_mask;		/* number of slots - 1, a power of two - 1 */
 	const uint32_t *pair_ids;	/* 65536 entries */
+	const uint32_t *byte_ids;	/* id of each single byte, 256 entries */
+	const uint64_t *bloom;		/* BPE_BLOOM_WORDS words */
 } BpeVocab;
+
+/*
+ * Bloom filter of the mergeable tokens of three bytes or more, two bits in
+ * one word per token.  Nearly all lookups made while merging a long piece
+ * miss (a merged part and its neighbour are rarely a token), and the 256 KB
+ * filter answers most of them from cache without touching the hash table.
+ */
+#define BPE_BLOOM_WORDS 32768
 
 /* Bits of a slot entry that hold id + 1; ids stay below 2^18 - 1. */
 #define BPE_ID_BITS 18
@@ -47,7 +58,7 @@ typedef struct BpeVocab
  * eight bytes at a time because merged pieces of white space or repeated
  * characters make lookups of up to max_token_len bytes common.
  */
-static inline uint32_t
+static inline uint64_t
 bpe_hash(const unsigned char *bytes, size_t len)
 {
 	uint64_t	h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t) len;
@@ -69,7 +80,19 @@ bpe_hash(const unsigned char *bytes, size_t len)
 		h ^= h >> 29;
 	}
 	h *= UINT64_C(0x9E3779B97F4A7C15);
-	return (uint32_t) (h >> 32);
+	return h;
+}
+
+/* The slot hash is the top half of bpe_hash; the filter uses the bottom half. */
+#define BPE_SLOT_HASH(h) ((uint32_t) ((h) >> 32))
+
+static inline int
+bpe_bloom_may_contain(const uint64_t *bloom, uint64_t h)
+{
+	uint32_t	low = (uint32_t) h;
+	uint64_t	bits = (UINT64_C(1) << ((low >> 8) & 63)) | (UINT64_C(1) << ((low >> 14) & 63));
+
+	return (bloom[(low >> 17) & (BPE_BLOOM_WORDS - 1)] & bits) == bits;
 }
 
 #define BPE_NO_RANK UINT32_MAX
@@ -78,6 +101,7 @@ bpe_hash(const unsigned char *bytes, size_t len)
 static inline uint32_t
 bpe_rank(const BpeVocab *vocab, const unsigned char *bytes, size_t len)
 {
+	uint64_t	full_hash;
 	uint32_t	hash;
 	uint32_t	slot;
 	uint32_t	tag;
@@ -86,7 +110,10 @@ bpe_rank(const BpeVocab *vocab, const unsigned char *bytes, size_t len)
 		return vocab->pair_ids[(bytes[0] << 8) | bytes[1]];
 	if (len > vocab->max_token_len)
 		return BPE_NO_RANK;
-	hash = bpe_hash(bytes, len);
+	full_hash = bpe_hash(bytes, len);
+	if (len >= 3 && !bpe_bloom_may_contain(vocab->bloom, full_hash))
+		return BPE_NO_RANK;
+	hash = BPE_SLOT_HASH(full_hash);
 	slot = hash & vocab->slot_mask;
 	tag = hash >> BPE_ID_BITS;
 	for (;;)
@@ -152,6 +179,10 @@ typedef struct BpeState
 	size_t		entry_capacity;
 	uint32_t   *batch;			/* positions of the rank being merged */
 	size_t		batch_capacity;
+	/* direct-mapped cache of (left id, right id) -> id of the joined bytes */
+	uint64_t   *pair_cache_key;
+	uint32_t   *pair_cache_id;
+	const BpeVocab *pair_cache_vocab;
 } BpeState;
 
 /* Which merge algorithm bpe_encode_piece uses for pieces of two bytes or more. */
