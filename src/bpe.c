@@ -100,6 +100,53 @@ bpe_emit(BpeState *state, uint32_t id)
 	state->count++;
 }
 
+#define PAIR_CACHE_SIZE 4096
+
+/* Allocates the pair cache, and empties it when the vocabulary changed. */
+static void
+pair_cache_init(BpeState *state, const BpeVocab *vocab)
+{
+	void	   *context = state->allocator->context;
+
+	if (state->pair_cache_key == NULL)
+	{
+		state->pair_cache_key = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint64_t));
+		state->pair_cache_id = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint32_t));
+		state->pair_cache_vocab = NULL;
+	}
+	if (state->pair_cache_vocab != vocab)
+	{
+		/* no id pair is (2^32 - 1, 2^32 - 1) */
+		memset(state->pair_cache_key, 0xff, PAIR_CACHE_SIZE * sizeof(uint64_t));
+		state->pair_cache_vocab = vocab;
+	}
+}
+
+/*
+ * Id of the token made of the bytes of tokens left_id and right_id, which
+ * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
+ * character) asks for the same pairs of long tokens over and over, so the
+ * answers are cached by id pair; the ids determine the bytes, so the cache
+ * is exact.
+ */
+static inline uint32_t
+joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t right_id,
+			const unsigned char *bytes, size_t len)
+{
+	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
+	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> 52);
+	uint32_t	id;
+
+	if (len <= 2 || len > vocab->max_token_len)
+		return bpe_rank(vocab, bytes, len);
+	if (state->pair_cache_key[slot] == key)
+		return state->pair_cache_id[slot];
+	id = bpe_rank(vocab, bytes, len);
+	state->pair_cache_key[slot] = key;
+	state->pair_cache_id[slot] = id;
+	return id;
+}
+
 void
 bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 					  const unsigned char *piece, size_t len)
@@ -127,6 +174,7 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 											   (len + 2) * sizeof(uint32_t));
 	}
 
+	pair_cache_init(state, vocab);
 	for (i = 0; i < len; i++)
 		part_id[i] = vocab->byte_ids[piece[i]];
 	for (i = 0; i + 1 < len; i++)
@@ -164,10 +212,12 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 		part_id[i] = min_rank;	/* the rank of a pair is the id of the merged token */
 		n_parts--;
 		rank[i] = (i + 2 < n_parts)
-			? bpe_rank(vocab, piece + start[i], start[i + 2] - start[i])
+			? joined_rank(vocab, state, part_id[i], part_id[i + 1],
+						  piece + start[i], start[i + 2] - start[i])
 			: BPE_NO_RANK;
 		if (i > 0)
-			rank[i - 1] = bpe_rank(vocab, piece + start[i - 1], start[i + 1] - start[i - 1]);
+			rank[i - 1] = joined_rank(vocab, state, part_id[i - 1], part_id[i],
+									  piece + start[i - 1], start[i + 1] - start[i - 1]);
 		if (state->allocator->check_interrupts != NULL && (n_parts & 0xfff) == 0)
 			state->allocator->check_interrupts();
 	}
@@ -359,7 +409,6 @@ bpe_encode_piece_heap(const BpeVocab *vocab, BpeState *state,
  */
 #define NO_ENTRY UINT32_MAX
 
-#define PAIR_CACHE_SIZE 4096
 #define SORTED_START_MAX (1024 * 1024)
 
 static void
@@ -369,18 +418,7 @@ queue_init(BpeState *state, const BpeVocab *vocab, uint32_t n_ranks)
 	uint32_t	words;
 
 	state->entry_count = 0;
-	if (state->pair_cache_key == NULL)
-	{
-		state->pair_cache_key = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_id = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint32_t));
-		state->pair_cache_vocab = NULL;
-	}
-	if (state->pair_cache_vocab != vocab)
-	{
-		/* no id pair is (2^32 - 1, 2^32 - 1) */
-		memset(state->pair_cache_key, 0xff, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_vocab = vocab;
-	}
+	pair_cache_init(state, vocab);
 	if (state->rank_slots >= n_ranks)
 		return;
 	words = (n_ranks + 63) / 64;
@@ -546,31 +584,6 @@ queue_take(BpeState *state, uint32_t rank, size_t count)
 		}
 	}
 	return count;
-}
-
-/*
- * Id of the token made of the bytes of tokens left_id and right_id, which
- * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
- * character) asks for the same pairs of long tokens over and over, so the
- * answers are cached by id pair; the ids determine the bytes, so the cache
- * is exact.
- */
-static inline uint32_t
-joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t right_id,
-			const unsigned char *bytes, size_t len)
-{
-	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
-	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> 52);
-	uint32_t	id;
-
-	if (len <= 2 || len > vocab->max_token_len)
-		return bpe_rank(vocab, bytes, len);
-	if (state->pair_cache_key[slot] == key)
-		return state->pair_cache_id[slot];
-	id = bpe_rank(vocab, bytes, len);
-	state->pair_cache_key[slot] = key;
-	state->pair_cache_id[slot] = id;
-	return id;
 }
 
 /* Empties every list, after a merge that stopped early. */
