@@ -109,6 +109,9 @@ SELECT claudecost.token_decode(
            'claude_legacy');
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1));
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1), 'claude_legacy');
+SELECT claudecost.token_count(pg_catalog.repeat('A', 16 * 1024 * 1024 + 1), 'o200k_base');
+-- o200k_base backtracks once over a run of capitals; 12 million exceed PCRE2's default match limit.
+SELECT claudecost.token_count(pg_catalog.repeat('A', 12000000), 'o200k_base') AS capitals;
 
 -- A long count is cancellable: the statement timeout fires inside the encoder.
 CREATE TEMP TABLE big (t text);

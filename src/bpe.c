@@ -91,6 +91,11 @@ bpe_state_free(BpeState *state)
 void
 bpe_emit(BpeState *state, uint32_t id)
 {
+	if (state->store_ids && state->max_ids != 0 && state->count >= state->max_ids)
+	{
+		state->store_ids = 0;
+		state->ids_overflow = 1;
+	}
 	if (state->store_ids)
 	{
 		if (state->count >= state->capacity)

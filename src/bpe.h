@@ -163,6 +163,8 @@ typedef struct BpeState
 	uint32_t   *ids;
 	size_t		count;
 	size_t		capacity;
+	size_t		max_ids;		/* stop storing ids beyond this many; 0 = no limit */
+	int			ids_overflow;	/* set when max_ids was reached; count goes on */
 	/* scratch for pieces longer than BPE_SHORT_PIECE bytes */
 	uint32_t   *scratch;
 	size_t		scratch_bytes;

@@ -13,6 +13,7 @@ typedef struct StandaloneEncoding
 	const TokEncodingDef *def;
 	pcre2_code *code;
 	pcre2_match_data *match_data;
+	pcre2_match_context *match_context;
 } StandaloneEncoding;
 
 /* Compiles the pattern of the named encoding; exits on an unknown name. */
