@@ -75,7 +75,7 @@ SELECT claudecost.token_decode('{100257,100258,100259,100260,100276}') AS cl100k
 SELECT claudecost.token_encode(E'\U0001F600') AS grinning_ids,
        claudecost.token_decode(claudecost.token_encode(E'\U0001F600')) AS grinning;
 
--- Long pieces merge exactly (heap merge) and in linear time.
+-- Long pieces (100 KB here) are merged in regions, exactly.
 SELECT claudecost.token_count(pg_catalog.repeat('a', 100000)) AS a_run,
        claudecost.token_count(pg_catalog.repeat(' ', 100000), 'o200k_base') AS space_run,
        claudecost.token_count(pg_catalog.repeat('9', 100000), 'claude_legacy') AS digit_run,

@@ -5,10 +5,13 @@
  * tiktoken's byte_pair_merge rescans all parts after every merge, which is
  * quadratic in the piece length: a megabyte without a break would take
  * hours.  Short pieces (nearly all of them) use that same scan because it is
- * fastest there.  Longer pieces keep the parts in a linked list and the
- * candidate pairs in an indexed binary heap ordered by (rank, start), which
- * picks exactly the pair tiktoken picks, the lowest rank and the leftmost of
- * equal ranks, in O(n log n) time and 20 bytes of scratch per input byte.
+ * fastest there.  Longer pieces use a bucket queue of candidate pairs by
+ * rank (queue_merge), and pieces of 12 KB or more are merged in regions of a
+ * few kilobytes joined at provably safe cuts (encode_piece_regions), which
+ * keeps the work linear and in cache.  An indexed binary heap ordered by
+ * (rank, start) is the fallback for a vocabulary where a merge can create a
+ * lower-ranked pair.  Every algorithm picks the pair tiktoken picks: the
+ * lowest rank, and the leftmost of equal ranks.
  */
 #include <stdbool.h>
 
@@ -130,8 +133,8 @@ pair_cache_init(BpeState *state, const BpeVocab *vocab)
 /*
  * Id of the token made of the bytes of tokens left_id and right_id, which
  * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
- * character) asks for the same pairs of long tokens over and over, so the
- * answers are cached by id pair; the ids determine the bytes, so the cache
+ * character) looks up the same pairs of long tokens over and over, so the
+ * results are cached by id pair.  The ids determine the bytes, so the cache
  * is exact.
  */
 static inline uint32_t
@@ -541,7 +544,7 @@ sort_by_rank(uint64_t *keys, uint64_t *tmp, size_t n)
 }
 
 /*
- * Appends the entries of rank to state->batch[0 .. count), which holds
+ * Appends the entries of rank to state->batch[0 .. count), which contains
  * positions in ascending order, and sorts the whole batch.
  */
 static size_t
@@ -606,7 +609,7 @@ queue_clear(BpeState *state)
 	}
 }
 
-/* Merges of one run of radix_merge, in the order they happened. */
+/* Merges of one run of queue_merge, in the order they happened. */
 typedef struct MergeLog
 {
 	uint32_t   *left;			/* start of the merged part */

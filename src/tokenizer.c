@@ -25,9 +25,11 @@
 #include "tokenizer_nfkc.h"
 
 /*
- * Longest pre-tokenized piece merged, in bytes.  A piece is a run without a
- * pre-tokenizer break (no spaces, one script, ...); merging it needs 20 bytes
- * of scratch memory per byte, so this bounds that memory at 320 MB.
+ * Maximum length of a pre-tokenized piece, in bytes.  A piece is a run
+ * without a pre-tokenizer break (no spaces, one script, ...).  Regions keep
+ * the merge memory small, but when no safe cut is found the whole piece is
+ * merged at once with about 20 bytes of scratch memory per byte, so this
+ * bounds that memory at about 320 MB.
  */
 #define TOKENIZER_MAX_PIECE (16 * 1024 * 1024)
 

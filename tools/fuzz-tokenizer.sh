@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 pg_config=${PG_CONFIG:-pg_config}
 server_include=$($pg_config --includedir-server)
 pg_libdir=$($pg_config --pkglibdir)		# libpgcommon.a and libpgport.a
-cc=${CLANG:-clang}
+cc=${CLANG:-$(command -v clang || command -v clang-14 || echo clang)}
 build=fuzz/build
 mkdir -p "$build" fuzz/corpus
 

@@ -20,7 +20,7 @@ typedef struct StandaloneEncoding
 extern StandaloneEncoding *standalone_encoding(const char *name);
 
 /*
- * Encodes text (NFKC first when the encoding asks for it) into state, which
+ * Encodes text (NFKC first when the encoding requires it) into state, which
  * the caller initialized with standalone_allocator.  Exits on any error.
  */
 extern void standalone_encode(StandaloneEncoding *enc, BpeState *state,
