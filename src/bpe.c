@@ -108,7 +108,8 @@ bpe_emit(BpeState *state, uint32_t id)
 	state->count++;
 }
 
-#define PAIR_CACHE_SIZE 4096
+#define PAIR_CACHE_BITS 12
+#define PAIR_CACHE_SIZE (1 << PAIR_CACHE_BITS)
 
 /* Allocates the pair cache, and empties it when the vocabulary changed. */
 static void
@@ -142,7 +143,7 @@ joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t r
 			const unsigned char *bytes, size_t len)
 {
 	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
-	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> 52);
+	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - PAIR_CACHE_BITS));
 	uint32_t	id;
 
 	if (len <= 2 || len > vocab->max_token_len)
@@ -995,7 +996,7 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	uint32_t	n = (uint32_t) len;
 	uint32_t	cut = 0;		/* where the left region's kept tokens start */
 	uint32_t	margin = vocab->max_token_len > BPE_MIN_MARGIN ? vocab->max_token_len : BPE_MIN_MARGIN;
-	uint32_t	chunk = 8 * margin > BPE_MIN_CHUNK ? 8 * margin : BPE_MIN_CHUNK;
+	uint32_t	chunk = 16 * margin > BPE_MIN_CHUNK ? 16 * margin : BPE_MIN_CHUNK;
 	uint32_t	center;
 	int			result;
 
