@@ -1005,6 +1005,7 @@ BEGIN
     LOOP
         -- Ratio real / estimated of each usage row of this family whose
         -- estimate was made with the factor now in force.
+        -- NOTE: this reads every usage row with an estimate once per family.
         SELECT array_agg(r.ratio ORDER BY r.ratio)
         INTO ratios
         FROM (SELECT (u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
