@@ -1,0 +1,768 @@
+/*
+ * optimizer.c
+ *		claudecost.optimize_prompt: rewrites a prompt with the rules of
+ *		claudecost.optimizer_rule and reports each saving measured with the
+ *		exact tokenizer.
+ *
+ * The prompt is edited in place, one candidate edit at a time.  Each
+ * candidate is measured by counting tokens before and after it and applied
+ * only when it saves at least one token, so the savings of the applied edits
+ * telescope: their sum is exactly count(prompt) - count(optimized text).
+ *
+ * Counting the whole text for every candidate would be quadratic, so an
+ * edit is measured on a window around it that starts and ends at a line
+ * start whose first byte is an ASCII letter or digit.  The pre-tokenizer
+ * patterns of cl100k_base, o200k_base and the legacy Claude tokenizer never
+ * join a newline with the letter or digit after it into one piece, so token
+ * counts add up across such boundaries.  The result is still checked: when
+ * the windowed savings do not add up to the difference of the whole-text
+ * counts, the prompt is optimized again measuring the whole text per edit.
+ *
+ * Edits never touch protected regions (see protected_regions.c), except
+ * that token_efficient_format rewrites the whitespace between the tokens of
+ * an embedded JSON value.  Rules run in passes until a pass, with the
+ * regions recomputed on the current text, changes nothing; running the
+ * optimizer on its own output therefore repeats that last pass and returns
+ * the text unchanged.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+
+#include "optimizer_rules.h"
+#include "protected_regions.h"
+#include "tokenizer.h"
+
+/* Passes after which the optimizer stops even if the text still changes. */
+#define MAX_PASSES 16
+
+/* Sentences shorter than this are never removed as repetitions. */
+#define MIN_REPEATED_SENTENCE_WORDS 4
+#define MIN_REPEATED_SENTENCE_BYTES 20
+
+/* Applied edits with the same rule, original and replacement. */
+typedef struct Suggestion
+{
+	const OptimizerRule *rule;
+	char	   *original;
+	char	   *suggested;
+	uint32		hash;
+	int64		token_savings;
+	int			occurrences;
+} Suggestion;
+
+typedef struct Optimizer
+{
+	const TokenizerEncoding *encoding;
+	const OptimizerRuleSet *rule_set;
+	StringInfoData text;
+	ProtectedRegion *regions;
+	int			region_count;
+	Suggestion *suggestions;
+	int			suggestion_count;
+	int			suggestion_capacity;
+	bool		whole_text;		/* measure each edit on the whole text */
+	int64		whole_text_tokens;	/* token count of text when whole_text */
+	bool		changed;		/* an edit was applied in this pass */
+	StringInfoData scratch;
+} Optimizer;
+
+static int64
+count_tokens(Optimizer *optimizer, const char *text, int length)
+{
+	return tokenizer_count(optimizer->encoding, text, length);
+}
+
+/*
+ * Start of the measuring window of an edit that starts at start: the last
+ * line start before start whose first byte is an ASCII letter or digit.
+ */
+static int
+window_start(const char *text, int start)
+{
+	int			p = start - 1;
+
+	while (p > 0)
+	{
+		const char *newline = memrchr(text, '\n', p);
+
+		if (newline == NULL)
+			return 0;
+		p = newline - text + 1;
+		if (isalnum((unsigned char) text[p]))
+			return p;
+		p = newline - text;
+	}
+	return 0;
+}
+
+/* End of the measuring window of an edit that ends at end (see window_start). */
+static int
+window_end(const char *text, int length, int end)
+{
+	int			p = end;
+
+	while (p < length)
+	{
+		const char *newline = memchr(text + p, '\n', length - p);
+
+		if (newline == NULL)
+			return length;
+		p = newline - text + 1;
+		if (p >= length || isalnum((unsigned char) text[p]))
+			return p;
+	}
+	return length;
+}
+
+static void
+record_suggestion(Optimizer *optimizer, const OptimizerRule *rule, const char *original,
+				  int original_length, const char *suggested, int suggested_length,
+				  int64 token_savings)
+{
+	uint32		hash = hash_bytes((const unsigned char *) original, original_length) ^
+		hash_bytes((const unsigned char *) suggested, suggested_length);
+	Suggestion *suggestion;
+
+	/* NOTE: linear in the number of distinct suggestions of one prompt. */
+	for (int i = 0; i < optimizer->suggestion_count; i++)
+	{
+		suggestion = &optimizer->suggestions[i];
+		if (suggestion->hash == hash && suggestion->rule == rule &&
+			strlen(suggestion->original) == (size_t) original_length &&
+			strlen(suggestion->suggested) == (size_t) suggested_length &&
+			memcmp(suggestion->original, original, original_length) == 0 &&
+			memcmp(suggestion->suggested, suggested, suggested_length) == 0)
+		{
+			suggestion->token_savings += token_savings;
+			suggestion->occurrences++;
+			return;
+		}
+	}
+
+	if (optimizer->suggestion_count == optimizer->suggestion_capacity)
+	{
+		optimizer->suggestion_capacity *= 2;
+		optimizer->suggestions = repalloc(optimizer->suggestions,
+										  sizeof(Suggestion) * optimizer->suggestion_capacity);
+	}
+	suggestion = &optimizer->suggestions[optimizer->suggestion_count++];
+	suggestion->rule = rule;
+	suggestion->original = pnstrdup(original, original_length);
+	suggestion->suggested = pnstrdup(suggested, suggested_length);
+	suggestion->hash = hash;
+	suggestion->token_savings = token_savings;
+	suggestion->occurrences = 1;
+}
+
+/*
+ * Replaces text[start, end) with replacement when that saves tokens.  Regions
+ * that start at or after end move with the text.  Returns whether the edit
+ * was applied.
+ */
+static bool
+try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
+		 const char *replacement, int replacement_length)
+{
+	StringInfo	text = &optimizer->text;
+	StringInfo	scratch = &optimizer->scratch;
+	int64		before;
+	int64		after;
+	int			window_from;
+	int			window_to;
+	int			shift = replacement_length - (end - start);
+
+	if (end - start == replacement_length && memcmp(text->data + start, replacement, replacement_length) == 0)
+		return false;
+
+	if (optimizer->whole_text)
+	{
+		window_from = 0;
+		window_to = text->len;
+		before = optimizer->whole_text_tokens;
+	}
+	else
+	{
+		window_from = window_start(text->data, start);
+		window_to = window_end(text->data, text->len, end);
+		before = count_tokens(optimizer, text->data + window_from, window_to - window_from);
+	}
+
+	resetStringInfo(scratch);
+	appendBinaryStringInfo(scratch, text->data + window_from, start - window_from);
+	appendBinaryStringInfo(scratch, replacement, replacement_length);
+	appendBinaryStringInfo(scratch, text->data + end, window_to - end);
+	after = count_tokens(optimizer, scratch->data, scratch->len);
+	if (after >= before)
+		return false;
+
+	record_suggestion(optimizer, rule, text->data + start, end - start,
+					  replacement, replacement_length, before - after);
+
+	/* Splice the replacement into the text. */
+	if (shift > 0)
+		enlargeStringInfo(text, shift);
+	memmove(text->data + end + shift, text->data + end, text->len - end + 1);
+	memcpy(text->data + start, replacement, replacement_length);
+	text->len += shift;
+
+	for (int i = 0; i < optimizer->region_count; i++)
+	{
+		if (optimizer->regions[i].start >= end)
+		{
+			optimizer->regions[i].start += shift;
+			optimizer->regions[i].end += shift;
+		}
+	}
+	if (optimizer->whole_text)
+		optimizer->whole_text_tokens = after;
+	optimizer->changed = true;
+	return true;
+}
+
+/* Index of the first region that ends after pos, from hint on. */
+static int
+region_after(const Optimizer *optimizer, int pos, int hint)
+{
+	int			i = hint;
+
+	while (i < optimizer->region_count && optimizer->regions[i].end <= pos)
+		i++;
+	return i;
+}
+
+/* Offset of the byte after the UTF-8 character that starts at pos. */
+static int
+next_character(const char *text, int length, int pos)
+{
+	pos++;
+	while (pos < length && ((unsigned char) text[pos] & 0xC0) == 0x80)
+		pos++;
+	return pos;
+}
+
+/*
+ * Keeps the case of a rewritten word: an all-capital match gives an
+ * all-capital replacement, a capitalized match a capitalized replacement.
+ * When a capitalized word is removed (the replacement has no letter), the
+ * next letter is capitalized instead and *end grows to include it, unless
+ * that letter is protected (limit is the start of the next region).
+ */
+static void
+keep_case(const char *text, int start, int *end, int limit, StringInfo replacement)
+{
+	int			letters = 0;
+	int			capitals = 0;
+	int			first_letter = -1;
+	bool		replacement_has_letter = false;
+
+	for (int i = start; i < *end; i++)
+	{
+		if (isalpha((unsigned char) text[i]))
+		{
+			if (first_letter < 0)
+				first_letter = i;
+			letters++;
+			if (isupper((unsigned char) text[i]))
+				capitals++;
+		}
+	}
+	if (first_letter < 0 || !isupper((unsigned char) text[first_letter]))
+		return;
+
+	for (int i = 0; i < replacement->len; i++)
+	{
+		if (isalpha((unsigned char) replacement->data[i]))
+		{
+			replacement_has_letter = true;
+			break;
+		}
+	}
+
+	if (replacement_has_letter)
+	{
+		for (int i = 0; i < replacement->len; i++)
+		{
+			char	   *c = &replacement->data[i];
+
+			if (!isalpha((unsigned char) *c))
+				continue;
+			if (letters >= 2 && capitals == letters)
+				*c = pg_ascii_toupper((unsigned char) *c);
+			else
+			{
+				*c = pg_ascii_toupper((unsigned char) *c);
+				break;
+			}
+		}
+	}
+	else if (first_letter == start && *end < limit && islower((unsigned char) text[*end]))
+	{
+		appendStringInfoChar(replacement, pg_ascii_toupper((unsigned char) text[*end]));
+		(*end)++;
+	}
+}
+
+/* Applies a PCRE2 rule to every unprotected match in the text. */
+static void
+apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
+{
+	StringInfoData replacement;
+	int			pos = 0;
+	int			region = 0;
+
+	initStringInfo(&replacement);
+	while (pos < optimizer->text.len)
+	{
+		const char *text = optimizer->text.data;
+		int			length = optimizer->text.len;
+		PCRE2_SIZE *ovector;
+		int			rc;
+		int			match_start;
+		int			match_end;
+		int			limit;
+
+		CHECK_FOR_INTERRUPTS();
+		rc = pcre2_match(rule->code, (PCRE2_SPTR) text, length, pos,
+						 PCRE2_NO_UTF_CHECK, rule->match_data, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0)
+		{
+			PCRE2_UCHAR message[256];
+
+			pcre2_get_error_message(rc, message, sizeof(message));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("could not match optimizer rule %lld: %s",
+							(long long) rule->id, (char *) message)));
+		}
+		ovector = pcre2_get_ovector_pointer(rule->match_data);
+		match_start = (int) ovector[0];
+		match_end = (int) ovector[1];
+		if (match_end <= match_start)
+		{
+			pos = next_character(text, length, Max(match_start, pos));
+			continue;
+		}
+
+		/* Skip matches inside or across a protected region. */
+		region = region_after(optimizer, match_start, region);
+		limit = region < optimizer->region_count ? optimizer->regions[region].start : length;
+		if (region < optimizer->region_count && optimizer->regions[region].start <= match_start)
+		{
+			pos = optimizer->regions[region].end;
+			continue;
+		}
+		if (match_end > limit)
+		{
+			pos = next_character(text, length, match_start);
+			continue;
+		}
+
+		resetStringInfo(&replacement);
+		optimizer_rule_expand(rule, text, &replacement);
+		keep_case(text, match_start, &match_end, limit, &replacement);
+		if (try_edit(optimizer, rule, match_start, match_end, replacement.data, replacement.len))
+			pos = match_start + replacement.len;
+		else
+			pos = match_end;
+	}
+	pfree(replacement.data);
+}
+
+/* Compacts every embedded JSON value whose compact form saves tokens. */
+static void
+compact_json_values(Optimizer *optimizer, const OptimizerRule *rule)
+{
+	StringInfoData compact;
+
+	initStringInfo(&compact);
+	for (int i = 0; i < optimizer->region_count; i++)
+	{
+		ProtectedRegion *region = &optimizer->regions[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (region->kind != PROTECTED_JSON)
+			continue;
+		resetStringInfo(&compact);
+		json_compact(optimizer->text.data, region->start, region->end, &compact);
+		if (try_edit(optimizer, rule, region->start, region->end, compact.data, compact.len))
+			region->end = region->start + compact.len;
+	}
+	pfree(compact.data);
+}
+
+/* A sentence in a normalized form (ASCII lower case, single spaces) with its hash. */
+typedef struct SeenSentence
+{
+	uint32		hash;
+	char	   *normalized;
+} SeenSentence;
+
+static char *
+normalize_sentence(const char *text, int start, int end, int *words)
+{
+	StringInfoData normalized;
+	bool		in_space = false;
+	bool		in_word = false;
+
+	initStringInfo(&normalized);
+	*words = 0;
+	for (int i = start; i < end; i++)
+	{
+		unsigned char c = (unsigned char) text[i];
+
+		if (isspace(c))
+		{
+			in_space = true;
+			in_word = false;
+			continue;
+		}
+		if (in_space && normalized.len > 0)
+			appendStringInfoChar(&normalized, ' ');
+		in_space = false;
+		if (isalnum(c) || c >= 0x80)
+		{
+			if (!in_word)
+				(*words)++;
+			in_word = true;
+		}
+		else
+			in_word = false;
+		appendStringInfoChar(&normalized, pg_ascii_tolower(c));
+	}
+	return normalized.data;
+}
+
+/*
+ * Removes later copies of a sentence (or of a whole line) that appeared
+ * before in the unprotected text.  A sentence ends at ". ", "! ", "? " or a
+ * newline; a fragment that runs into a protected region is not a sentence
+ * and is never removed.
+ */
+static void
+remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *rule)
+{
+	SeenSentence *seen;
+	int			seen_count = 0;
+	int			seen_capacity = 16;
+	int			pos = 0;
+	int			region = 0;
+
+	seen = palloc(sizeof(SeenSentence) * seen_capacity);
+	while (pos < optimizer->text.len)
+	{
+		const char *text = optimizer->text.data;
+		int			length = optimizer->text.len;
+		int			span_end;
+		int			sentence_start = pos;
+		bool		edited = false;
+
+		region = region_after(optimizer, pos, region);
+		if (region < optimizer->region_count && optimizer->regions[region].start <= pos)
+		{
+			pos = optimizer->regions[region].end;
+			continue;
+		}
+		span_end = region < optimizer->region_count ? optimizer->regions[region].start : length;
+
+		while (sentence_start < span_end && !edited)
+		{
+			int			end;
+			int			previous;
+			bool		genuine_start;
+			char	   *normalized;
+			int			words;
+			uint32		hash;
+			bool		found = false;
+
+			CHECK_FOR_INTERRUPTS();
+			while (sentence_start < span_end && isspace((unsigned char) text[sentence_start]))
+				sentence_start++;
+			if (sentence_start >= span_end)
+				break;
+
+			/* The sentence must follow a sentence end or a line break in this span. */
+			previous = sentence_start - 1;
+			while (previous >= pos && (text[previous] == ' ' || text[previous] == '\t'))
+				previous--;
+			genuine_start = sentence_start == 0 ||
+				(previous >= pos && strchr(".!?\n", text[previous]) != NULL);
+
+			end = sentence_start;
+			while (end < span_end && text[end] != '\n')
+			{
+				if (strchr(".!?", text[end]) != NULL &&
+					(end + 1 >= length || isspace((unsigned char) text[end + 1])))
+				{
+					end++;
+					break;
+				}
+				end++;
+			}
+			/* A fragment that runs into a protected region is not a sentence. */
+			if (end == span_end && span_end < length)
+				break;
+
+			normalized = normalize_sentence(text, sentence_start, end, &words);
+			if (!genuine_start || words < MIN_REPEATED_SENTENCE_WORDS ||
+				end - sentence_start < MIN_REPEATED_SENTENCE_BYTES)
+			{
+				pfree(normalized);
+				sentence_start = end;
+				continue;
+			}
+
+			hash = hash_bytes((const unsigned char *) normalized, strlen(normalized));
+			for (int i = 0; i < seen_count && !found; i++)
+				found = seen[i].hash == hash && strcmp(seen[i].normalized, normalized) == 0;
+			if (!found)
+			{
+				if (seen_count == seen_capacity)
+				{
+					seen_capacity *= 2;
+					seen = repalloc(seen, sizeof(SeenSentence) * seen_capacity);
+				}
+				seen[seen_count].hash = hash;
+				seen[seen_count].normalized = normalized;
+				seen_count++;
+				sentence_start = end;
+				continue;
+			}
+			pfree(normalized);
+
+			{
+				int			remove_start = sentence_start;
+				int			remove_end = end;
+
+				/* Take the spaces before it, and its line break when it is a whole line. */
+				while (remove_start > pos && (text[remove_start - 1] == ' ' || text[remove_start - 1] == '\t'))
+					remove_start--;
+				if ((remove_start == 0 || text[remove_start - 1] == '\n') && remove_end < span_end &&
+					text[remove_end] == '\n')
+					remove_end++;
+				else if (remove_start == 0 || text[remove_start - 1] == '\n')
+				{
+					/* First sentence of a line: take the spaces after it instead. */
+					while (remove_end < span_end && (text[remove_end] == ' ' || text[remove_end] == '\t'))
+						remove_end++;
+				}
+				if (try_edit(optimizer, rule, remove_start, remove_end, "", 0))
+				{
+					pos = remove_start;
+					edited = true;
+				}
+				else
+					sentence_start = end;
+			}
+		}
+		if (!edited)
+			pos = span_end;
+	}
+}
+
+/* Runs the rules in passes until a pass changes nothing. */
+static void
+optimize_text(Optimizer *optimizer)
+{
+	for (int pass = 0; pass < MAX_PASSES; pass++)
+	{
+		const OptimizerRuleSet *rule_set = optimizer->rule_set;
+
+		optimizer->regions = protected_regions_find(optimizer->text.data, optimizer->text.len,
+													rule_set->markers, rule_set->marker_count,
+													&optimizer->region_count);
+		optimizer->changed = false;
+		for (int i = 0; i < rule_set->rule_count; i++)
+		{
+			const OptimizerRule *rule = &rule_set->rules[i];
+
+			switch (rule->builtin)
+			{
+				case OPTIMIZER_PATTERN:
+					apply_pattern_rule(optimizer, rule);
+					break;
+				case OPTIMIZER_REPEATED_SENTENCES:
+					remove_repeated_sentences(optimizer, rule);
+					break;
+				case OPTIMIZER_COMPACT_JSON:
+					compact_json_values(optimizer, rule);
+					break;
+			}
+		}
+		pfree(optimizer->regions);
+		optimizer->regions = NULL;
+		if (!optimizer->changed)
+			return;
+	}
+	/* NOTE: output of a prompt that needs more passes may not be a fixed point. */
+}
+
+static void
+optimizer_reset(Optimizer *optimizer, const char *prompt, int length, int64 prompt_tokens)
+{
+	resetStringInfo(&optimizer->text);
+	appendBinaryStringInfo(&optimizer->text, prompt, length);
+	for (int i = 0; i < optimizer->suggestion_count; i++)
+	{
+		pfree(optimizer->suggestions[i].original);
+		pfree(optimizer->suggestions[i].suggested);
+	}
+	optimizer->suggestion_count = 0;
+	optimizer->whole_text_tokens = prompt_tokens;
+}
+
+static void
+append_json_string(StringInfo output, const char *key, const char *value)
+{
+	escape_json(output, key);
+	appendStringInfoChar(output, ':');
+	if (value == NULL)
+		appendStringInfoString(output, "null");
+	else
+		escape_json(output, value);
+}
+
+/*
+ * Savings as a percentage of prompt_tokens rounded half up to two decimals,
+ * computed in integers so the value is exact.
+ */
+static void
+append_percentage(StringInfo output, int64 saved, int64 prompt_tokens)
+{
+	int64		hundredths = (saved * 20000 / prompt_tokens + 1) / 2;
+
+	appendStringInfo(output, "%lld.%02lld", (long long) (hundredths / 100),
+					 (long long) (hundredths % 100));
+}
+
+static Datum
+build_result(Optimizer *optimizer, const char *prompt, int64 prompt_tokens, int64 optimized_tokens)
+{
+	StringInfoData json;
+
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	append_json_string(&json, "text", prompt);
+	appendStringInfo(&json, ",\"estimated_tokens\":%lld", (long long) prompt_tokens);
+	appendStringInfoString(&json, ",\"optimization_suggestions\":[");
+	for (int i = 0; i < optimizer->suggestion_count; i++)
+	{
+		Suggestion *suggestion = &optimizer->suggestions[i];
+
+		if (i > 0)
+			appendStringInfoChar(&json, ',');
+		appendStringInfoChar(&json, '{');
+		append_json_string(&json, "suggestion_type", suggestion->rule->rule_type);
+		appendStringInfoChar(&json, ',');
+		append_json_string(&json, "description", suggestion->rule->description);
+		appendStringInfoChar(&json, ',');
+		append_json_string(&json, "impact", suggestion->rule->impact);
+		appendStringInfoChar(&json, ',');
+		append_json_string(&json, "original_segment", suggestion->original);
+		appendStringInfoChar(&json, ',');
+		append_json_string(&json, "suggested_segment", suggestion->suggested);
+		appendStringInfo(&json, ",\"token_savings\":%lld,\"occurrences\":%d,\"rule_id\":%lld}",
+						 (long long) suggestion->token_savings, suggestion->occurrences,
+						 (long long) suggestion->rule->id);
+	}
+	appendStringInfoString(&json, "],");
+	append_json_string(&json, "optimized_text", optimizer->text.data);
+	appendStringInfo(&json, ",\"optimized_tokens\":%lld,\"savings_percentage\":",
+					 (long long) optimized_tokens);
+	if (optimizer->suggestion_count == 0 || prompt_tokens == 0)
+		appendStringInfoString(&json, "null");
+	else
+		append_percentage(&json, prompt_tokens - optimized_tokens, prompt_tokens);
+	appendStringInfoChar(&json, '}');
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+PG_FUNCTION_INFO_V1(claudecost_optimize_prompt);
+
+/* optimize_prompt(prompt text, encoding text) returns jsonb */
+Datum
+claudecost_optimize_prompt(PG_FUNCTION_ARGS)
+{
+	text	   *prompt_text = PG_GETARG_TEXT_PP(0);
+	char	   *encoding_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *prompt = text_to_cstring(prompt_text);
+	int			length = strlen(prompt);
+	Optimizer	optimizer;
+	int64		prompt_tokens;
+	int64		optimized_tokens;
+	int64		claimed = 0;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prompt optimization requires a UTF8 database"),
+				 errdetail("The database encoding is %s.", GetDatabaseEncodingName())));
+
+	memset(&optimizer, 0, sizeof(optimizer));
+	optimizer.encoding = tokenizer_lookup(encoding_name);
+	optimizer.rule_set = optimizer_rules_get();
+	optimizer.suggestion_capacity = 16;
+	optimizer.suggestions = palloc(sizeof(Suggestion) * optimizer.suggestion_capacity);
+	initStringInfo(&optimizer.text);
+	initStringInfo(&optimizer.scratch);
+
+	prompt_tokens = count_tokens(&optimizer, prompt, length);
+	optimizer_reset(&optimizer, prompt, length, prompt_tokens);
+	optimize_text(&optimizer);
+	optimized_tokens = count_tokens(&optimizer, optimizer.text.data, optimizer.text.len);
+	for (int i = 0; i < optimizer.suggestion_count; i++)
+		claimed += optimizer.suggestions[i].token_savings;
+
+	if (claimed != prompt_tokens - optimized_tokens)
+	{
+		/* A window boundary did not split the tokens cleanly: measure exactly. */
+		elog(DEBUG1, "windowed token savings %lld differ from measured %lld; remeasuring",
+			 (long long) claimed, (long long) (prompt_tokens - optimized_tokens));
+		optimizer.whole_text = true;
+		optimizer_reset(&optimizer, prompt, length, prompt_tokens);
+		optimize_text(&optimizer);
+		optimized_tokens = optimizer.whole_text_tokens;
+	}
+
+	PG_RETURN_DATUM(build_result(&optimizer, prompt, prompt_tokens, optimized_tokens));
+}
+
+PG_FUNCTION_INFO_V1(claudecost_protected_regions);
+
+/* protected_regions(prompt text) returns setof (kind text, region text) */
+Datum
+claudecost_protected_regions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *result_info = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *prompt = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const OptimizerRuleSet *rule_set = optimizer_rules_get();
+	ProtectedRegion *regions;
+	int			count;
+
+	InitMaterializedSRF(fcinfo, 0);
+	regions = protected_regions_find(prompt, strlen(prompt), rule_set->markers,
+									 rule_set->marker_count, &count);
+	for (int i = 0; i < count; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(protected_kind_name(regions[i].kind));
+		values[1] = PointerGetDatum(cstring_to_text_with_len(prompt + regions[i].start,
+															 regions[i].end - regions[i].start));
+		tuplestore_putvalues(result_info->setResult, result_info->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
