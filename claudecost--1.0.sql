@@ -206,6 +206,68 @@ INSERT INTO claudecost.model_pattern (priority, pattern, replacement, descriptio
      'OpenRouter variant suffix (anthropic/claude-3.7-sonnet:thinking)', true),
     (50, '(?<=\d)\.(?=\d)', '-',
      'dotted versions (claude-3.5-sonnet, claude-sonnet-4.5)', true);
+-- Pricing functions over the catalog (C, src/cost.c and src/price_cache.c).
+
+CREATE FUNCTION claudecost.price_catalog_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'claudecost_price_catalog_changed'
+LANGUAGE C;
+
+-- Every session drops its cached catalog when one of these tables changes.
+CREATE TRIGGER price_catalog_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON claudecost.price
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.price_catalog_changed();
+CREATE TRIGGER model_alias_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON claudecost.model_alias
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.price_catalog_changed();
+CREATE TRIGGER model_pattern_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON claudecost.model_pattern
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.price_catalog_changed();
+
+CREATE FUNCTION claudecost.validate_model_pattern()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'claudecost_validate_model_pattern'
+LANGUAGE C;
+
+-- An invalid PCRE2 pattern is rejected when it is written, not when a usage row needs it.
+CREATE TRIGGER model_pattern_validate
+    BEFORE INSERT OR UPDATE OF pattern, replacement ON claudecost.model_pattern
+    FOR EACH ROW EXECUTE FUNCTION claudecost.validate_model_pattern();
+
+CREATE FUNCTION claudecost.cost(
+    model text,
+    input_tokens bigint,
+    output_tokens bigint,
+    cache_write_5m_tokens bigint DEFAULT 0,
+    cache_write_1h_tokens bigint DEFAULT 0,
+    cache_read_tokens bigint DEFAULT 0,
+    web_search_requests integer DEFAULT 0,
+    service_tier text DEFAULT 'standard',
+    occurred_at timestamptz DEFAULT now(),
+    inference_geo text DEFAULT NULL,
+    speed text DEFAULT NULL)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'claudecost_cost'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION claudecost.cost(text, bigint, bigint, bigint, bigint, bigint, integer, text, timestamptz, text, text) IS
+    'Exact USD cost of one request with the price in force at occurred_at; NULL when unpriced';
+
+CREATE FUNCTION claudecost.resolve_model(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'claudecost_resolve_model'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION claudecost.resolve_model(text) IS
+    'Catalog model id that a client or gateway model name is priced as; NULL when unrecognized';
+
+CREATE FUNCTION claudecost.price_id_for(model text, occurred_at timestamptz, speed text DEFAULT 'standard')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'claudecost_price_id_for'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION claudecost.price_id_for(text, timestamptz, text) IS
+    'Id of the claudecost.price row in force for a model at a time; NULL when there is none';
 -- Usage ledger: one row per billable Claude API call.
 --
 -- Token counts follow the Messages API convention: the input, cache write
@@ -317,6 +379,490 @@ CREATE TABLE claudecost.usage_hourly (
 
 COMMENT ON TABLE claudecost.usage_hourly IS
     'Exact hourly rollup of claudecost.usage (UTC hours), maintained by statement triggers';
+
+-- Rollup key of one usage row: UTC hour and dimensions with NULL as ''.
+-- The same expressions appear in every rollup statement below and in
+-- claudecost.verify_rollups().
+CREATE FUNCTION claudecost.rollup_hour(occurred_at timestamptz)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at, 'UTC') $$;
+
+COMMENT ON FUNCTION claudecost.rollup_hour(timestamptz) IS
+    'Start of the UTC hour that a usage row is rolled up into';
+
+CREATE FUNCTION claudecost.rollup_context_window(long_context boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
+
+-- Applies the sum of a statement's changes to usage_hourly.  INSERT adds
+-- the new rows; UPDATE adds the new and subtracts the old versions; DELETE
+-- subtracts.  Keys are upserted in sorted order so that concurrent
+-- statements lock rollup rows in the same order and cannot deadlock.
+CREATE FUNCTION claudecost.usage_rollup()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- Static statement: its plan is cached, which keeps single-row INSERTs cheap.
+        INSERT INTO claudecost.usage_hourly AS h
+        SELECT claudecost.rollup_hour(n.occurred_at), coalesce(n.project_id, ''), n.model,
+               coalesce(n.user_id, ''), coalesce(n.api_key_id, ''), coalesce(n.workspace_id, ''),
+               n.service_tier, claudecost.rollup_context_window(n.long_context),
+               coalesce(n.inference_geo, ''), coalesce(n.speed, ''),
+               count(*), count(*) FILTER (WHERE n.total_cost IS NULL),
+               sum(n.input_tokens), sum(n.output_tokens), sum(n.cache_write_5m_tokens),
+               sum(n.cache_write_1h_tokens), sum(n.cache_read_tokens),
+               sum(n.web_search_requests), sum(n.web_fetch_requests),
+               coalesce(sum(n.input_cost), 0), coalesce(sum(n.output_cost), 0),
+               coalesce(sum(n.cache_write_cost), 0), coalesce(sum(n.cache_read_cost), 0),
+               coalesce(sum(n.tool_cost), 0), coalesce(sum(n.total_cost), 0)
+        FROM new_rows n
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
+            requests = h.requests + excluded.requests,
+            unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
+            input_tokens = h.input_tokens + excluded.input_tokens,
+            output_tokens = h.output_tokens + excluded.output_tokens,
+            cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+            cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+            cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
+            web_search_requests = h.web_search_requests + excluded.web_search_requests,
+            web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
+            input_cost = h.input_cost + excluded.input_cost,
+            output_cost = h.output_cost + excluded.output_cost,
+            cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
+            cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
+            tool_cost = h.tool_cost + excluded.tool_cost,
+            total_cost = h.total_cost + excluded.total_cost;
+    ELSE
+        EXECUTE claudecost.rollup_delta_sql(
+            CASE TG_OP
+                WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
+                ELSE 'SELECT -1 AS sign, * FROM old_rows'
+            END);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- The signed form of the upsert above, over any row source with a sign column.
+CREATE FUNCTION claudecost.rollup_delta_sql(source text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $body$ SELECT pg_catalog.format($f$
+    INSERT INTO claudecost.usage_hourly AS h
+    SELECT claudecost.rollup_hour(d.occurred_at), coalesce(d.project_id, ''), d.model,
+           coalesce(d.user_id, ''), coalesce(d.api_key_id, ''), coalesce(d.workspace_id, ''),
+           d.service_tier, claudecost.rollup_context_window(d.long_context),
+           coalesce(d.inference_geo, ''), coalesce(d.speed, ''),
+           sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
+           sum(d.sign * d.input_tokens), sum(d.sign * d.output_tokens),
+           sum(d.sign * d.cache_write_5m_tokens), sum(d.sign * d.cache_write_1h_tokens),
+           sum(d.sign * d.cache_read_tokens), sum(d.sign * d.web_search_requests),
+           sum(d.sign * d.web_fetch_requests),
+           coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.output_cost), 0),
+           coalesce(sum(d.sign * d.cache_write_cost), 0), coalesce(sum(d.sign * d.cache_read_cost), 0),
+           coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
+    FROM (%s) d
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
+        requests = h.requests + excluded.requests,
+        unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
+        input_tokens = h.input_tokens + excluded.input_tokens,
+        output_tokens = h.output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
+        web_search_requests = h.web_search_requests + excluded.web_search_requests,
+        web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
+        input_cost = h.input_cost + excluded.input_cost,
+        output_cost = h.output_cost + excluded.output_cost,
+        cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
+        cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
+        tool_cost = h.tool_cost + excluded.tool_cost,
+        total_cost = h.total_cost + excluded.total_cost
+    $f$, source) $body$;
+
+CREATE TRIGGER usage_rollup_insert
+    AFTER INSERT ON claudecost.usage
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_update
+    AFTER UPDATE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_delete
+    AFTER DELETE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+
+-- Compares usage_hourly with an aggregate of the raw usage rows and returns
+-- every key whose figures differ (no rows: the rollup is exact).  It scans
+-- the whole ledger, so it is for tests and audits, not for reports.
+CREATE FUNCTION claudecost.verify_rollups()
+RETURNS TABLE (hour timestamptz, project_id text, model text, user_id text,
+               api_key_id text, service_tier text, rollup_requests bigint,
+               raw_requests bigint, rollup_total_cost numeric, raw_total_cost numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, coalesce(u.project_id, '') AS project_id,
+               u.model, coalesce(u.user_id, '') AS user_id, coalesce(u.api_key_id, '') AS api_key_id,
+               coalesce(u.workspace_id, '') AS workspace_id, u.service_tier,
+               claudecost.rollup_context_window(u.long_context) AS context_window,
+               coalesce(u.inference_geo, '') AS inference_geo, coalesce(u.speed, '') AS speed,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens,
+               sum(u.cache_write_5m_tokens) AS cache_write_5m_tokens,
+               sum(u.cache_write_1h_tokens) AS cache_write_1h_tokens,
+               sum(u.cache_read_tokens) AS cache_read_tokens,
+               sum(u.web_search_requests) AS web_search_requests,
+               sum(u.web_fetch_requests) AS web_fetch_requests,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.output_cost), 0) AS output_cost,
+               coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.cache_read_cost), 0) AS cache_read_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ),
+    rollup AS (
+        SELECT * FROM claudecost.usage_hourly WHERE requests <> 0
+    )
+    SELECT coalesce(r.hour, x.hour), coalesce(r.project_id, x.project_id), coalesce(r.model, x.model),
+           coalesce(r.user_id, x.user_id), coalesce(r.api_key_id, x.api_key_id),
+           coalesce(r.service_tier, x.service_tier), r.requests, x.requests, r.total_cost, x.total_cost
+    FROM rollup r
+    FULL JOIN raw x USING (hour, project_id, model, user_id, api_key_id, workspace_id,
+                           service_tier, context_window, inference_geo, speed)
+    WHERE r.requests IS DISTINCT FROM x.requests
+       OR r.unpriced_requests IS DISTINCT FROM x.unpriced_requests
+       OR r.input_tokens IS DISTINCT FROM x.input_tokens
+       OR r.output_tokens IS DISTINCT FROM x.output_tokens
+       OR r.cache_write_5m_tokens IS DISTINCT FROM x.cache_write_5m_tokens
+       OR r.cache_write_1h_tokens IS DISTINCT FROM x.cache_write_1h_tokens
+       OR r.cache_read_tokens IS DISTINCT FROM x.cache_read_tokens
+       OR r.web_search_requests IS DISTINCT FROM x.web_search_requests
+       OR r.web_fetch_requests IS DISTINCT FROM x.web_fetch_requests
+       OR r.input_cost IS DISTINCT FROM x.input_cost
+       OR r.output_cost IS DISTINCT FROM x.output_cost
+       OR r.cache_write_cost IS DISTINCT FROM x.cache_write_cost
+       OR r.cache_read_cost IS DISTINCT FROM x.cache_read_cost
+       OR r.tool_cost IS DISTINCT FROM x.tool_cost
+       OR r.total_cost IS DISTINCT FROM x.total_cost
+$$;
+
+COMMENT ON FUNCTION claudecost.verify_rollups() IS
+    'Rollup keys whose usage_hourly figures differ from the raw usage rows; empty when exact';
+-- Price administration: add a price, reprice the ledger, list unpriced rows.
+
+CREATE FUNCTION claudecost.add_price(
+    model text,
+    input_per_mtok numeric,
+    output_per_mtok numeric,
+    cache_write_5m_per_mtok numeric DEFAULT NULL,
+    cache_write_1h_per_mtok numeric DEFAULT NULL,
+    cache_read_per_mtok numeric DEFAULT NULL,
+    effective_from timestamptz DEFAULT now(),
+    speed text DEFAULT 'standard',
+    long_context_threshold bigint DEFAULT NULL,
+    long_input_per_mtok numeric DEFAULT NULL,
+    long_output_per_mtok numeric DEFAULT NULL,
+    batch_multiplier numeric DEFAULT 0.5,
+    us_geo_multiplier numeric DEFAULT NULL,
+    web_search_per_1k numeric DEFAULT 10,
+    source text DEFAULT NULL,
+    notes text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    derived boolean := cache_write_5m_per_mtok IS NULL
+                       OR cache_write_1h_per_mtok IS NULL
+                       OR cache_read_per_mtok IS NULL;
+    next_start timestamptz;
+    new_id bigint;
+BEGIN
+    IF model IS NULL OR model = '' THEN
+        RAISE EXCEPTION 'missing model'
+            USING ERRCODE = 'not_null_violation',
+                  DETAIL = 'A price needs the model id it applies to.';
+    END IF;
+    IF input_per_mtok IS NULL OR output_per_mtok IS NULL THEN
+        RAISE EXCEPTION 'missing input or output price for model "%"', model
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'Pass input_per_mtok and output_per_mtok in USD per million tokens.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM claudecost.price p
+               WHERE p.model = add_price.model AND p.speed = add_price.speed
+                 AND p.effective_from = add_price.effective_from) THEN
+        RAISE EXCEPTION 'a % price for model "%" already starts at %', speed, model, effective_from
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'Update that row in claudecost.price, or pass another effective_from.';
+    END IF;
+
+    -- A later price, if any, ends the new one; the price in force at
+    -- effective_from ends where the new one starts.
+    SELECT min(p.effective_from) INTO next_start
+    FROM claudecost.price p
+    WHERE p.model = add_price.model AND p.speed = add_price.speed
+      AND p.effective_from > add_price.effective_from;
+
+    UPDATE claudecost.price p
+    SET effective_to = add_price.effective_from
+    WHERE p.model = add_price.model AND p.speed = add_price.speed
+      AND p.effective_from < add_price.effective_from
+      AND (p.effective_to IS NULL OR p.effective_to > add_price.effective_from);
+
+    -- Standard cache multipliers of the input price: 5-minute write 1.25x,
+    -- 1-hour write 2x, read 0.1x.
+    INSERT INTO claudecost.price AS p (
+        model, speed, input_per_mtok, output_per_mtok,
+        cache_write_5m_per_mtok, cache_write_1h_per_mtok, cache_read_per_mtok,
+        long_context_threshold, long_input_per_mtok, long_output_per_mtok,
+        long_cache_write_5m_per_mtok, long_cache_write_1h_per_mtok, long_cache_read_per_mtok,
+        batch_multiplier, us_geo_multiplier, web_search_per_1k,
+        effective_from, effective_to, cache_prices_derived, source, confidence, notes)
+    VALUES (
+        model, speed, input_per_mtok, output_per_mtok,
+        coalesce(cache_write_5m_per_mtok, input_per_mtok * 1.25),
+        coalesce(cache_write_1h_per_mtok, input_per_mtok * 2),
+        coalesce(cache_read_per_mtok, input_per_mtok * 0.1),
+        long_context_threshold, long_input_per_mtok, long_output_per_mtok,
+        long_input_per_mtok * 1.25, long_input_per_mtok * 2, long_input_per_mtok * 0.1,
+        batch_multiplier, us_geo_multiplier, web_search_per_1k,
+        effective_from, next_start, derived, source, 'custom', notes)
+    RETURNING p.id INTO new_id;
+    RETURN new_id;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.add_price(text, numeric, numeric, numeric, numeric, numeric, timestamptz, text, bigint, numeric, numeric, numeric, numeric, numeric, text, text) IS
+    'Adds a price (USD per million tokens) from effective_from and closes the price it replaces';
+
+CREATE FUNCTION claudecost.reprice(since timestamptz DEFAULT '-infinity', model text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed bigint;
+    resolved text := claudecost.resolve_model(model);
+BEGIN
+    -- Only rows whose price or cost would change are updated, so the rollup
+    -- triggers see exactly the changed rows and the count is exact.
+    UPDATE claudecost.usage u
+    SET price_id = NULL
+    WHERE u.occurred_at >= reprice.since
+      AND (reprice.model IS NULL OR u.model = reprice.model
+           OR claudecost.resolve_model(u.model) = resolved)
+      AND (u.price_id IS DISTINCT FROM
+               claudecost.price_id_for(u.model, u.occurred_at, coalesce(u.speed, 'standard'))
+           OR u.total_cost IS DISTINCT FROM
+               claudecost.cost(u.model, u.input_tokens, u.output_tokens,
+                               u.cache_write_5m_tokens, u.cache_write_1h_tokens,
+                               u.cache_read_tokens, u.web_search_requests, u.service_tier,
+                               u.occurred_at, u.inference_geo, u.speed));
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.reprice(timestamptz, text) IS
+    'Prices again the usage rows whose price or cost changed; returns how many rows changed';
+
+CREATE VIEW claudecost.unpriced_usage AS
+SELECT u.id, u.request_id, u.occurred_at, u.model,
+       claudecost.resolve_model(u.model) AS resolved_model,
+       CASE
+           WHEN claudecost.resolve_model(u.model) IS NULL THEN 'unrecognized model'
+           WHEN claudecost.price_id_for(u.model, u.occurred_at, coalesce(u.speed, 'standard')) IS NULL
+               THEN 'no price in force at occurred_at'
+           ELSE 'the price has no rate for a token class this request used'
+       END AS reason,
+       u.user_id, u.project_id, u.service_tier, u.speed,
+       u.input_tokens, u.output_tokens, u.cache_write_5m_tokens, u.cache_write_1h_tokens,
+       u.cache_read_tokens
+FROM claudecost.usage u
+WHERE u.total_cost IS NULL;
+
+COMMENT ON VIEW claudecost.unpriced_usage IS
+    'Usage rows kept without a cost, with the reason; claudecost.reprice() prices them once a price exists';
+-- First reports: plain views over usage_hourly with stable column names
+-- for BI tools, and two jsonb summaries.  Days are UTC days.
+
+CREATE VIEW claudecost.daily_usage AS
+SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
+       h.model,
+       NULLIF(h.user_id, '') AS user_id,
+       NULLIF(h.project_id, '') AS project_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens) AS cache_write_5m_tokens,
+       sum(h.cache_write_1h_tokens) AS cache_write_1h_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.web_search_requests)::bigint AS web_search_requests,
+       sum(h.web_fetch_requests)::bigint AS web_fetch_requests,
+       sum(h.input_cost) AS input_cost,
+       sum(h.output_cost) AS output_cost,
+       sum(h.cache_write_cost) AS cache_write_cost,
+       sum(h.cache_read_cost) AS cache_read_cost,
+       sum(h.tool_cost) AS tool_cost,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2, 3, 4
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.daily_usage IS
+    'Requests, tokens and USD cost per UTC day, model, user and project';
+
+-- Shared shape of the three cost_by_* views: one dimension, all figures.
+CREATE VIEW claudecost.cost_by_model AS
+SELECT h.model,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.total_cost) AS total_cost,
+       min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
+       max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
+FROM claudecost.usage_hourly h
+GROUP BY h.model
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.cost_by_model IS 'All-time requests, tokens and USD cost per model';
+
+CREATE VIEW claudecost.cost_by_user AS
+SELECT NULLIF(h.user_id, '') AS user_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.total_cost) AS total_cost,
+       min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
+       max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
+FROM claudecost.usage_hourly h
+GROUP BY h.user_id
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.cost_by_user IS 'All-time requests, tokens and USD cost per user';
+
+CREATE VIEW claudecost.cost_by_project AS
+SELECT NULLIF(h.project_id, '') AS project_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.total_cost) AS total_cost,
+       min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
+       max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
+FROM claudecost.usage_hourly h
+GROUP BY h.project_id
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.cost_by_project IS 'All-time requests, tokens and USD cost per project';
+
+-- Token totals for one user and/or project (NULL = any), with the same
+-- figures by model and by UTC day.
+CREATE FUNCTION claudecost.get_token_usage(user_id text DEFAULT NULL, project_id text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH h AS (
+        SELECT * FROM claudecost.usage_hourly h
+        WHERE ($1 IS NULL OR h.user_id = $1)
+          AND ($2 IS NULL OR h.project_id = $2)
+          AND h.requests <> 0
+    ),
+    by_model AS (
+        SELECT h.model, sum(h.requests) AS requests, sum(h.input_tokens) AS input_tokens,
+               sum(h.output_tokens) AS output_tokens,
+               sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+               sum(h.cache_read_tokens) AS cache_read_tokens, sum(h.total_cost) AS total_cost
+        FROM h GROUP BY h.model
+    ),
+    by_day AS (
+        SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,
+               sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                   + h.cache_write_1h_tokens + h.cache_read_tokens) AS total_tokens,
+               sum(h.total_cost) AS total_cost
+        FROM h GROUP BY 1
+    )
+    SELECT jsonb_build_object(
+        'user_id', $1,
+        'project_id', $2,
+        'requests', coalesce(sum(h.requests), 0),
+        'input_tokens', coalesce(sum(h.input_tokens), 0),
+        'output_tokens', coalesce(sum(h.output_tokens), 0),
+        'cache_write_5m_tokens', coalesce(sum(h.cache_write_5m_tokens), 0),
+        'cache_write_1h_tokens', coalesce(sum(h.cache_write_1h_tokens), 0),
+        'cache_read_tokens', coalesce(sum(h.cache_read_tokens), 0),
+        'total_tokens', coalesce(sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                                     + h.cache_write_1h_tokens + h.cache_read_tokens), 0),
+        'total_cost', coalesce(sum(h.total_cost), 0),
+        'currency', 'USD',
+        'by_model', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.model COLLATE "C") FROM by_model m), '[]'),
+        'by_day', coalesce((SELECT jsonb_agg(to_jsonb(d) ORDER BY d.day) FROM by_day d), '[]'))
+    FROM h
+$$;
+
+COMMENT ON FUNCTION claudecost.get_token_usage(text, text) IS
+    'Token and cost totals for a user and/or project (NULL = all), by model and by UTC day, as jsonb';
+
+-- USD cost split by token class, by model and by UTC day.
+CREATE FUNCTION claudecost.get_cost_breakdown()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH h AS (
+        SELECT * FROM claudecost.usage_hourly h WHERE h.requests <> 0
+    ),
+    by_model AS (
+        SELECT h.model, sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
+               sum(h.input_cost) AS input_cost, sum(h.output_cost) AS output_cost,
+               sum(h.cache_write_cost) AS cache_write_cost, sum(h.cache_read_cost) AS cache_read_cost,
+               sum(h.tool_cost) AS tool_cost, sum(h.total_cost) AS total_cost
+        FROM h GROUP BY h.model
+    ),
+    by_day AS (
+        SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,
+               sum(h.total_cost) AS total_cost
+        FROM h GROUP BY 1
+    )
+    SELECT jsonb_build_object(
+        'currency', 'USD',
+        'requests', coalesce(sum(h.requests), 0),
+        'unpriced_requests', coalesce(sum(h.unpriced_requests), 0),
+        'input_cost', coalesce(sum(h.input_cost), 0),
+        'output_cost', coalesce(sum(h.output_cost), 0),
+        'cache_write_cost', coalesce(sum(h.cache_write_cost), 0),
+        'cache_read_cost', coalesce(sum(h.cache_read_cost), 0),
+        'tool_cost', coalesce(sum(h.tool_cost), 0),
+        'total_cost', coalesce(sum(h.total_cost), 0),
+        'by_model', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.total_cost DESC, m.model COLLATE "C") FROM by_model m), '[]'),
+        'by_day', coalesce((SELECT jsonb_agg(to_jsonb(d) ORDER BY d.day) FROM by_day d), '[]'))
+    FROM h
+$$;
+
+COMMENT ON FUNCTION claudecost.get_cost_breakdown() IS
+    'All-time USD cost by token class, by model and by UTC day, as jsonb';
 
 -- Prompt optimizer: rules, protected-region markers, savings tracking.
 --

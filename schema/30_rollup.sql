@@ -42,3 +42,184 @@ CREATE TABLE claudecost.usage_hourly (
 
 COMMENT ON TABLE claudecost.usage_hourly IS
     'Exact hourly rollup of claudecost.usage (UTC hours), maintained by statement triggers';
+
+-- Rollup key of one usage row: UTC hour and dimensions with NULL as ''.
+-- The same expressions appear in every rollup statement below and in
+-- claudecost.verify_rollups().
+CREATE FUNCTION claudecost.rollup_hour(occurred_at timestamptz)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at, 'UTC') $$;
+
+COMMENT ON FUNCTION claudecost.rollup_hour(timestamptz) IS
+    'Start of the UTC hour that a usage row is rolled up into';
+
+CREATE FUNCTION claudecost.rollup_context_window(long_context boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
+
+-- Applies the sum of a statement's changes to usage_hourly.  INSERT adds
+-- the new rows; UPDATE adds the new and subtracts the old versions; DELETE
+-- subtracts.  Keys are upserted in sorted order so that concurrent
+-- statements lock rollup rows in the same order and cannot deadlock.
+CREATE FUNCTION claudecost.usage_rollup()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- Static statement: its plan is cached, which keeps single-row INSERTs cheap.
+        INSERT INTO claudecost.usage_hourly AS h
+        SELECT claudecost.rollup_hour(n.occurred_at), coalesce(n.project_id, ''), n.model,
+               coalesce(n.user_id, ''), coalesce(n.api_key_id, ''), coalesce(n.workspace_id, ''),
+               n.service_tier, claudecost.rollup_context_window(n.long_context),
+               coalesce(n.inference_geo, ''), coalesce(n.speed, ''),
+               count(*), count(*) FILTER (WHERE n.total_cost IS NULL),
+               sum(n.input_tokens), sum(n.output_tokens), sum(n.cache_write_5m_tokens),
+               sum(n.cache_write_1h_tokens), sum(n.cache_read_tokens),
+               sum(n.web_search_requests), sum(n.web_fetch_requests),
+               coalesce(sum(n.input_cost), 0), coalesce(sum(n.output_cost), 0),
+               coalesce(sum(n.cache_write_cost), 0), coalesce(sum(n.cache_read_cost), 0),
+               coalesce(sum(n.tool_cost), 0), coalesce(sum(n.total_cost), 0)
+        FROM new_rows n
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
+            requests = h.requests + excluded.requests,
+            unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
+            input_tokens = h.input_tokens + excluded.input_tokens,
+            output_tokens = h.output_tokens + excluded.output_tokens,
+            cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+            cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+            cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
+            web_search_requests = h.web_search_requests + excluded.web_search_requests,
+            web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
+            input_cost = h.input_cost + excluded.input_cost,
+            output_cost = h.output_cost + excluded.output_cost,
+            cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
+            cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
+            tool_cost = h.tool_cost + excluded.tool_cost,
+            total_cost = h.total_cost + excluded.total_cost;
+    ELSE
+        EXECUTE claudecost.rollup_delta_sql(
+            CASE TG_OP
+                WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
+                ELSE 'SELECT -1 AS sign, * FROM old_rows'
+            END);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- The signed form of the upsert above, over any row source with a sign column.
+CREATE FUNCTION claudecost.rollup_delta_sql(source text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $body$ SELECT pg_catalog.format($f$
+    INSERT INTO claudecost.usage_hourly AS h
+    SELECT claudecost.rollup_hour(d.occurred_at), coalesce(d.project_id, ''), d.model,
+           coalesce(d.user_id, ''), coalesce(d.api_key_id, ''), coalesce(d.workspace_id, ''),
+           d.service_tier, claudecost.rollup_context_window(d.long_context),
+           coalesce(d.inference_geo, ''), coalesce(d.speed, ''),
+           sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
+           sum(d.sign * d.input_tokens), sum(d.sign * d.output_tokens),
+           sum(d.sign * d.cache_write_5m_tokens), sum(d.sign * d.cache_write_1h_tokens),
+           sum(d.sign * d.cache_read_tokens), sum(d.sign * d.web_search_requests),
+           sum(d.sign * d.web_fetch_requests),
+           coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.output_cost), 0),
+           coalesce(sum(d.sign * d.cache_write_cost), 0), coalesce(sum(d.sign * d.cache_read_cost), 0),
+           coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
+    FROM (%s) d
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
+        requests = h.requests + excluded.requests,
+        unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
+        input_tokens = h.input_tokens + excluded.input_tokens,
+        output_tokens = h.output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
+        web_search_requests = h.web_search_requests + excluded.web_search_requests,
+        web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
+        input_cost = h.input_cost + excluded.input_cost,
+        output_cost = h.output_cost + excluded.output_cost,
+        cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
+        cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
+        tool_cost = h.tool_cost + excluded.tool_cost,
+        total_cost = h.total_cost + excluded.total_cost
+    $f$, source) $body$;
+
+CREATE TRIGGER usage_rollup_insert
+    AFTER INSERT ON claudecost.usage
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_update
+    AFTER UPDATE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_delete
+    AFTER DELETE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+
+-- Compares usage_hourly with an aggregate of the raw usage rows and returns
+-- every key whose figures differ (no rows: the rollup is exact).  It scans
+-- the whole ledger, so it is for tests and audits, not for reports.
+CREATE FUNCTION claudecost.verify_rollups()
+RETURNS TABLE (hour timestamptz, project_id text, model text, user_id text,
+               api_key_id text, service_tier text, rollup_requests bigint,
+               raw_requests bigint, rollup_total_cost numeric, raw_total_cost numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, coalesce(u.project_id, '') AS project_id,
+               u.model, coalesce(u.user_id, '') AS user_id, coalesce(u.api_key_id, '') AS api_key_id,
+               coalesce(u.workspace_id, '') AS workspace_id, u.service_tier,
+               claudecost.rollup_context_window(u.long_context) AS context_window,
+               coalesce(u.inference_geo, '') AS inference_geo, coalesce(u.speed, '') AS speed,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens,
+               sum(u.cache_write_5m_tokens) AS cache_write_5m_tokens,
+               sum(u.cache_write_1h_tokens) AS cache_write_1h_tokens,
+               sum(u.cache_read_tokens) AS cache_read_tokens,
+               sum(u.web_search_requests) AS web_search_requests,
+               sum(u.web_fetch_requests) AS web_fetch_requests,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.output_cost), 0) AS output_cost,
+               coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.cache_read_cost), 0) AS cache_read_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ),
+    rollup AS (
+        SELECT * FROM claudecost.usage_hourly WHERE requests <> 0
+    )
+    SELECT coalesce(r.hour, x.hour), coalesce(r.project_id, x.project_id), coalesce(r.model, x.model),
+           coalesce(r.user_id, x.user_id), coalesce(r.api_key_id, x.api_key_id),
+           coalesce(r.service_tier, x.service_tier), r.requests, x.requests, r.total_cost, x.total_cost
+    FROM rollup r
+    FULL JOIN raw x USING (hour, project_id, model, user_id, api_key_id, workspace_id,
+                           service_tier, context_window, inference_geo, speed)
+    WHERE r.requests IS DISTINCT FROM x.requests
+       OR r.unpriced_requests IS DISTINCT FROM x.unpriced_requests
+       OR r.input_tokens IS DISTINCT FROM x.input_tokens
+       OR r.output_tokens IS DISTINCT FROM x.output_tokens
+       OR r.cache_write_5m_tokens IS DISTINCT FROM x.cache_write_5m_tokens
+       OR r.cache_write_1h_tokens IS DISTINCT FROM x.cache_write_1h_tokens
+       OR r.cache_read_tokens IS DISTINCT FROM x.cache_read_tokens
+       OR r.web_search_requests IS DISTINCT FROM x.web_search_requests
+       OR r.web_fetch_requests IS DISTINCT FROM x.web_fetch_requests
+       OR r.input_cost IS DISTINCT FROM x.input_cost
+       OR r.output_cost IS DISTINCT FROM x.output_cost
+       OR r.cache_write_cost IS DISTINCT FROM x.cache_write_cost
+       OR r.cache_read_cost IS DISTINCT FROM x.cache_read_cost
+       OR r.tool_cost IS DISTINCT FROM x.tool_cost
+       OR r.total_cost IS DISTINCT FROM x.total_cost
+$$;
+
+COMMENT ON FUNCTION claudecost.verify_rollups() IS
+    'Rollup keys whose usage_hourly figures differ from the raw usage rows; empty when exact';
