@@ -981,6 +981,8 @@ INSERT INTO claudecost.optimizer_rule (rule_type, priority, impact, pattern, rep
      'Collapse several blank lines to one', true),
     ('compress_whitespace', 13, 'low', '\A\s+', '',
      'Remove whitespace at the start of the prompt', true),
+    ('compress_whitespace', 14, 'low', '\s+\z', '',
+     'Remove whitespace at the end of the prompt', true),
     ('token_efficient_format', 20, 'high', NULL, '',
      'Compact pretty-printed JSON: drop the whitespace between tokens, keep every value', true),
     ('remove_redundancy', 30, 'high', NULL, '',
@@ -1173,37 +1175,19 @@ $$;
 COMMENT ON FUNCTION claudecost.record_prompt_optimization(text, text, text, text, text) IS
     'claudecost.optimize_prompt, storing the token counts with user, project and model in claudecost.prompt_optimization';
 
--- Savings by project and model.  Dollars are at the model's standard input
--- price in force now (alias names resolved), NULL when the model is unpriced.
+-- Savings by project and model.  Dollars are at the model's input price in
+-- force now (claudecost.cost resolves aliases and gateway names), NULL when
+-- the model is unpriced.
 CREATE VIEW claudecost.prompt_optimization_savings AS
-SELECT s.project_id,
-       s.model,
-       s.prompts,
-       s.original_tokens,
-       s.optimized_tokens,
-       s.tokens_saved,
-       s.tokens_saved * p.input_per_mtok / 1000000 AS usd_saved
-FROM (
-    SELECT o.project_id,
-           o.model,
-           count(*) AS prompts,
-           sum(o.original_tokens) AS original_tokens,
-           sum(o.optimized_tokens) AS optimized_tokens,
-           sum(o.tokens_saved) AS tokens_saved
-    FROM claudecost.prompt_optimization o
-    GROUP BY o.project_id, o.model
-) s
-LEFT JOIN LATERAL (
-    SELECT pr.input_per_mtok
-    FROM claudecost.price pr
-    WHERE pr.model = coalesce((SELECT a.model FROM claudecost.model_alias a WHERE a.alias = s.model),
-                              s.model)
-      AND pr.speed = 'standard'
-      AND pr.effective_from <= now()
-      AND (pr.effective_to IS NULL OR pr.effective_to > now())
-    ORDER BY pr.effective_from DESC
-    LIMIT 1
-) p ON true;
+SELECT o.project_id,
+       o.model,
+       count(*) AS prompts,
+       sum(o.original_tokens) AS original_tokens,
+       sum(o.optimized_tokens) AS optimized_tokens,
+       sum(o.tokens_saved) AS tokens_saved,
+       claudecost.cost(o.model, sum(o.tokens_saved)::bigint, 0) AS usd_saved
+FROM claudecost.prompt_optimization o
+GROUP BY o.project_id, o.model;
 
 COMMENT ON VIEW claudecost.prompt_optimization_savings IS
     'Tokens and USD saved by claudecost.optimize_prompt, by project and model, at the current input price';

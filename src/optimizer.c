@@ -250,11 +250,20 @@ next_character(const char *text, int length, int pos)
 	return pos;
 }
 
+/* Whether pos starts the text, a line or a sentence (after . ! ? or :). */
+static bool
+at_sentence_start(const char *text, int pos)
+{
+	while (pos > 0 && (text[pos - 1] == ' ' || text[pos - 1] == '\t'))
+		pos--;
+	return pos == 0 || strchr("\n.!?:", text[pos - 1]) != NULL;
+}
+
 /*
  * Keeps the case of a rewritten word: an all-capital match gives an
  * all-capital replacement, a capitalized match a capitalized replacement.
- * When a capitalized word is removed (the replacement has no letter), the
- * next letter is capitalized instead and *end grows to include it, unless
+ * When a capitalized word that starts a sentence is removed (the
+ * replacement has no letter), the next letter is capitalized instead and *end grows to include it, unless
  * that letter is protected (limit is the start of the next region).
  */
 static void
@@ -305,7 +314,8 @@ keep_case(const char *text, int start, int *end, int limit, StringInfo replaceme
 			}
 		}
 	}
-	else if (first_letter == start && *end < limit && islower((unsigned char) text[*end]))
+	else if (first_letter == start && at_sentence_start(text, start) &&
+			 *end < limit && islower((unsigned char) text[*end]))
 	{
 		appendStringInfoChar(replacement, pg_ascii_toupper((unsigned char) text[*end]));
 		(*end)++;
@@ -380,7 +390,7 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 	pfree(replacement.data);
 }
 
-/* Compacts every embedded JSON value whose compact form saves tokens. */
+/* Compacts every pretty-printed JSON value whose compact form saves tokens. */
 static void
 compact_json_values(Optimizer *optimizer, const OptimizerRule *rule)
 {
@@ -392,7 +402,12 @@ compact_json_values(Optimizer *optimizer, const OptimizerRule *rule)
 		ProtectedRegion *region = &optimizer->regions[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (region->kind != PROTECTED_JSON)
+		/*
+		 * Only pretty-printed values (spanning lines) are compacted; JSON
+		 * written on one line is left byte for byte as the author wrote it.
+		 */
+		if (region->kind != PROTECTED_JSON ||
+			memchr(optimizer->text.data + region->start, '\n', region->end - region->start) == NULL)
 			continue;
 		resetStringInfo(&compact);
 		json_compact(optimizer->text.data, region->start, region->end, &compact);
@@ -551,6 +566,8 @@ remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *rule)
 				if ((remove_start == 0 || text[remove_start - 1] == '\n') && remove_end < span_end &&
 					text[remove_end] == '\n')
 					remove_end++;
+				else if (remove_start > pos && text[remove_start - 1] == '\n' && remove_end == length)
+					remove_start--; /* the last line: take the line break before it */
 				else if (remove_start == 0 || text[remove_start - 1] == '\n')
 				{
 					/* First sentence of a line: take the spaces after it instead. */
