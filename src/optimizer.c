@@ -14,9 +14,13 @@
  * start whose first byte is an ASCII letter or digit.  The pre-tokenizer
  * patterns of cl100k_base, o200k_base and the legacy Claude tokenizer never
  * join a newline with the letter or digit after it into one piece, so token
- * counts add up across such boundaries.  The result is still checked: when
- * the windowed savings do not add up to the difference of the whole-text
- * counts, the prompt is optimized again measuring the whole text per edit.
+ * counts add up across such boundaries.  For cl100k_base and o200k_base the
+ * start of an indented, non-blank line is a boundary too: their patterns
+ * end a whitespace run that contains a newline at its last newline.  (The
+ * legacy pattern does not: "\n  x" is one piece "\n " before " x".)  The
+ * result is still checked: when the windowed savings do not add up to the
+ * difference of the whole-text counts, the prompt is optimized again
+ * measuring the whole text per edit.
  *
  * Edits never touch protected regions (see protected_regions.c), except
  * that token_efficient_format rewrites the whitespace between the tokens of
@@ -70,9 +74,15 @@ typedef struct Optimizer
 	Suggestion *suggestions;
 	int			suggestion_count;
 	int			suggestion_capacity;
+	bool		indented_boundaries;	/* indented lines start windows too */
 	bool		whole_text;		/* measure each edit on the whole text */
 	int64		whole_text_tokens;	/* token count of text when whole_text */
 	bool		changed;		/* an edit was applied in this pass */
+	/* Token count of text[cached_from, cached_to), while window_cached. */
+	bool		window_cached;
+	int			cached_from;
+	int			cached_to;
+	int64		cached_tokens;
 	StringInfoData scratch;
 } Optimizer;
 
@@ -83,11 +93,32 @@ count_tokens(Optimizer *optimizer, const char *text, int length)
 }
 
 /*
- * Start of the measuring window of an edit that starts at start: the last
- * line start before start whose first byte is an ASCII letter or digit.
+ * Whether p is a window boundary: the start or end of the text, or the start
+ * of a line whose first byte is an ASCII letter or digit.  With
+ * indented_lines, also the start of a line that begins with spaces or tabs
+ * and is not blank.
  */
+static bool
+is_window_boundary(const char *text, int length, int p, bool indented_lines)
+{
+	int			q = p;
+
+	if (p == 0 || p >= length)
+		return true;
+	if (text[p - 1] != '\n')
+		return false;
+	if (isalnum((unsigned char) text[p]))
+		return true;
+	if (!indented_lines)
+		return false;
+	while (q < length && (text[q] == ' ' || text[q] == '\t'))
+		q++;
+	return q > p && q < length && !isspace((unsigned char) text[q]);
+}
+
+/* Start of the measuring window of an edit that starts at start: the last boundary before it. */
 static int
-window_start(const char *text, int start)
+window_start(const char *text, int length, int start, bool indented_lines)
 {
 	int			p = start - 1;
 
@@ -98,16 +129,16 @@ window_start(const char *text, int start)
 		if (newline == NULL)
 			return 0;
 		p = newline - text + 1;
-		if (isalnum((unsigned char) text[p]))
+		if (is_window_boundary(text, length, p, indented_lines))
 			return p;
 		p = newline - text;
 	}
 	return 0;
 }
 
-/* End of the measuring window of an edit that ends at end (see window_start). */
+/* End of the measuring window of an edit that ends at end: the first boundary after it. */
 static int
-window_end(const char *text, int length, int end)
+window_end(const char *text, int length, int end, bool indented_lines)
 {
 	int			p = end;
 
@@ -118,7 +149,7 @@ window_end(const char *text, int length, int end)
 		if (newline == NULL)
 			return length;
 		p = newline - text + 1;
-		if (p >= length || isalnum((unsigned char) text[p]))
+		if (is_window_boundary(text, length, p, indented_lines))
 			return p;
 	}
 	return length;
@@ -192,9 +223,19 @@ try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
 	}
 	else
 	{
-		window_from = window_start(text->data, start);
-		window_to = window_end(text->data, text->len, end);
-		before = count_tokens(optimizer, text->data + window_from, window_to - window_from);
+		window_from = window_start(text->data, text->len, start, optimizer->indented_boundaries);
+		window_to = window_end(text->data, text->len, end, optimizer->indented_boundaries);
+		if (optimizer->window_cached && optimizer->cached_from == window_from &&
+			optimizer->cached_to == window_to)
+			before = optimizer->cached_tokens;
+		else
+		{
+			before = count_tokens(optimizer, text->data + window_from, window_to - window_from);
+			optimizer->window_cached = true;
+			optimizer->cached_from = window_from;
+			optimizer->cached_to = window_to;
+			optimizer->cached_tokens = before;
+		}
 	}
 
 	resetStringInfo(scratch);
@@ -225,6 +266,13 @@ try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
 	}
 	if (optimizer->whole_text)
 		optimizer->whole_text_tokens = after;
+	else
+	{
+		/* The window now holds the edited text, whose count is known. */
+		optimizer->cached_from = window_from;
+		optimizer->cached_to = window_to + shift;
+		optimizer->cached_tokens = after;
+	}
 	optimizer->changed = true;
 	return true;
 }
@@ -637,6 +685,7 @@ optimizer_reset(Optimizer *optimizer, const char *prompt, int length, int64 prom
 	}
 	optimizer->suggestion_count = 0;
 	optimizer->whole_text_tokens = prompt_tokens;
+	optimizer->window_cached = false;
 }
 
 static void
@@ -729,6 +778,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 
 	memset(&optimizer, 0, sizeof(optimizer));
 	optimizer.encoding = tokenizer_lookup(encoding_name);
+	optimizer.indented_boundaries = strcmp(encoding_name, "claude_legacy") != 0;
 	optimizer.rule_set = optimizer_rules_get();
 	optimizer.suggestion_capacity = 16;
 	optimizer.suggestions = palloc(sizeof(Suggestion) * optimizer.suggestion_capacity);

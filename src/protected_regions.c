@@ -86,10 +86,11 @@ is_word_byte(unsigned char c)
 }
 
 /* Bytes that may appear in a file path or file name. */
-static bool
+static inline bool
 is_path_byte(unsigned char c)
 {
-	return isalnum(c) || c >= 0x80 || strchr("_.~@+%-/\\", c) != NULL;
+	return isalnum(c) || c >= 0x80 || c == '_' || c == '.' || c == '~' || c == '@' ||
+		c == '+' || c == '%' || c == '-' || c == '/' || c == '\\';
 }
 
 static bool

@@ -1,0 +1,82 @@
+-- Times claudecost.optimize_prompt over bench_prompt in one backend, against
+-- counting the tokens of the same prompts (the least work an optimizer that
+-- measures its savings must do), then checks on every prompt that the
+-- savings are positive, add up exactly and that the output is a fixed point.
+\set ON_ERROR_STOP on
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+
+CREATE TEMP TABLE bench_clock (step text PRIMARY KEY, at timestamptz NOT NULL);
+
+-- Warm-up: load the rules and the tokenizer in this backend.
+SELECT claudecost.optimize_prompt(body) IS NOT NULL AS warm FROM bench_prompt WHERE id = 1;
+
+INSERT INTO bench_clock VALUES ('count_start', clock_timestamp());
+SELECT sum(claudecost.token_count(body)) AS tokens FROM bench_prompt;
+INSERT INTO bench_clock VALUES ('count_end', clock_timestamp());
+
+INSERT INTO bench_clock VALUES ('optimize_start', clock_timestamp());
+CREATE TEMP TABLE bench_result AS
+SELECT id, claudecost.optimize_prompt(body) AS r FROM bench_prompt;
+INSERT INTO bench_clock VALUES ('optimize_end', clock_timestamp());
+
+CREATE TEMP VIEW bench_elapsed AS
+SELECT extract(epoch FROM (SELECT at FROM bench_clock WHERE step = 'count_end')
+                        - (SELECT at FROM bench_clock WHERE step = 'count_start')) AS count_seconds,
+       extract(epoch FROM (SELECT at FROM bench_clock WHERE step = 'optimize_end')
+                        - (SELECT at FROM bench_clock WHERE step = 'optimize_start')) AS optimize_seconds,
+       (SELECT sum(octet_length(body)) FROM bench_prompt) / 1048576.0 AS megabytes;
+
+\echo
+\echo === throughput (one backend) ===
+SELECT (SELECT count(*) FROM bench_prompt) AS prompts,
+       round(megabytes, 1) AS mb,
+       round(optimize_seconds::numeric, 2) AS optimize_s,
+       round(megabytes / optimize_seconds::numeric, 2) AS optimize_mb_per_s,
+       round(count_seconds::numeric, 2) AS token_count_s,
+       round(megabytes / count_seconds::numeric, 2) AS token_count_mb_per_s,
+       round((optimize_seconds / count_seconds)::numeric, 1) AS optimize_over_count
+FROM bench_elapsed;
+
+\echo === savings (cl100k_base) ===
+SELECT round(avg(100.0 * ((r->>'estimated_tokens')::int - (r->>'optimized_tokens')::int)
+                 / (r->>'estimated_tokens')::int), 2) AS avg_saving_pct,
+       round(100.0 * sum((r->>'estimated_tokens')::int - (r->>'optimized_tokens')::int)
+             / sum((r->>'estimated_tokens')::int), 2) AS total_saving_pct,
+       sum((r->>'estimated_tokens')::int) AS tokens_before,
+       sum((r->>'optimized_tokens')::int) AS tokens_after,
+       count(*) FILTER (WHERE r->'savings_percentage' <> 'null') AS prompts_changed,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY (r->>'savings_percentage')::numeric) AS median_saving_pct_changed
+FROM bench_result;
+
+\echo === savings by suggestion type ===
+SELECT s->>'suggestion_type' AS suggestion_type,
+       sum((s->>'occurrences')::int) AS edits,
+       sum((s->>'token_savings')::int) AS tokens_saved
+FROM bench_result, jsonb_array_elements(r->'optimization_suggestions') s
+GROUP BY 1 ORDER BY 3 DESC;
+
+\echo === checks (every count must be 0) ===
+CREATE TEMP TABLE bench_check AS
+SELECT
+    (SELECT count(*) FROM bench_result, jsonb_array_elements(r->'optimization_suggestions') s
+     WHERE (s->>'token_savings')::int <= 0) AS nonpositive_suggestions,
+    (SELECT count(*) FROM bench_result
+     WHERE coalesce((SELECT sum((s->>'token_savings')::int)
+                     FROM jsonb_array_elements(r->'optimization_suggestions') s), 0)
+           <> (r->>'estimated_tokens')::int - (r->>'optimized_tokens')::int) AS savings_not_adding_up,
+    (SELECT count(*) FROM bench_result
+     WHERE (r->>'optimized_tokens')::int <> claudecost.token_count(r->>'optimized_text')) AS wrong_optimized_count,
+    (SELECT count(*) FROM bench_result
+     WHERE claudecost.optimize_prompt(r->>'optimized_text')->>'optimized_text'
+           <> r->>'optimized_text') AS not_idempotent;
+SELECT * FROM bench_check;
+
+DO $$
+BEGIN
+    IF (SELECT nonpositive_suggestions + savings_not_adding_up + wrong_optimized_count + not_idempotent
+        FROM bench_check) > 0 THEN
+        RAISE EXCEPTION 'optimizer benchmark check failed';
+    END IF;
+END
+$$;
