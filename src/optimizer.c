@@ -508,10 +508,28 @@ normalize_sentence(const char *text, int start, int end, int *words)
 }
 
 /*
- * Removes later copies of a sentence (or of a whole line) that appeared
- * before in the unprotected text.  A sentence ends at ". ", "! ", "? " or a
- * newline; a fragment that runs into a protected region is not a sentence
- * and is never removed.
+ * Whether text[start, end) reads as a prose sentence: it ends with . ! or ?
+ * and has none of the characters that mark code or data ({ } ; = < > | \ $).
+ * Repeated lines of code or logs that are not fenced must stay.
+ */
+static bool
+is_prose_sentence(const char *text, int start, int end)
+{
+	if (strchr(".!?", text[end - 1]) == NULL)
+		return false;
+	for (int i = start; i < end; i++)
+	{
+		if (strchr("{};=<>|\\$", text[i]) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Removes later copies of a prose sentence that appeared before in the
+ * unprotected text.  A sentence ends at ". ", "! " or "? " (or the same at
+ * the end of a line); a line without such an end, and a fragment that runs
+ * into a protected region, is not a sentence and is never removed.
  */
 static void
 remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *rule)
@@ -579,7 +597,8 @@ remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *rule)
 
 			normalized = normalize_sentence(text, sentence_start, end, &words);
 			if (!genuine_start || words < MIN_REPEATED_SENTENCE_WORDS ||
-				end - sentence_start < MIN_REPEATED_SENTENCE_BYTES)
+				end - sentence_start < MIN_REPEATED_SENTENCE_BYTES ||
+				!is_prose_sentence(text, sentence_start, end))
 			{
 				pfree(normalized);
 				sentence_start = end;

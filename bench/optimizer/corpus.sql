@@ -82,6 +82,8 @@ DECLARE
     prompt_count int := current_setting('bench.prompts')::int;
     target int;
     prompt text;
+    part int;
+    used int[];
 BEGIN
     IF coalesce(array_length(heads, 1), 0) = 0 OR coalesce(array_length(parts, 1), 0) = 0 THEN
         RAISE EXCEPTION 'no usable session text was loaded';
@@ -90,8 +92,13 @@ BEGIN
     FOR i IN 1..prompt_count LOOP
         target := 2048 + floor(random() * 6145)::int;
         prompt := pg_temp.clip(heads[1 + floor(random() * array_length(heads, 1))::int], 6144, 0);
+        used := '{}';
         WHILE octet_length(prompt) < target LOOP
-            prompt := prompt || E'\n\n' || parts[1 + floor(random() * array_length(parts, 1))::int];
+            -- No segment twice in one prompt, so repetition comes from the sessions.
+            part := 1 + floor(random() * array_length(parts, 1))::int;
+            CONTINUE WHEN part = ANY (used);
+            used := used || part;
+            prompt := prompt || E'\n\n' || parts[part];
         END LOOP;
         INSERT INTO bench_prompt VALUES (i, pg_temp.clip(prompt, 8192, 2048));
     END LOOP;
