@@ -75,6 +75,13 @@ SELECT name, encoding,
                           ->'optimization_suggestions') AS suggestions
 FROM result ORDER BY name COLLATE "C", encoding COLLATE "C";
 
+-- Measuring every edit on the whole prompt gives the same results.
+SET claudecost.optimizer_measure_whole_text = on;
+SELECT name, encoding, claudecost.optimize_prompt(p.body, encoding) = r AS same_result
+FROM result JOIN prompt p USING (name)
+ORDER BY name COLLATE "C", encoding COLLATE "C";
+RESET claudecost.optimizer_measure_whole_text;
+
 -- Errors.
 SELECT claudecost.optimize_prompt('x', 'gpt2');
 SELECT claudecost.optimize_prompt(NULL) IS NULL AS null_prompt;

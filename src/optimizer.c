@@ -14,13 +14,11 @@
  * start whose first byte is an ASCII letter or digit.  The pre-tokenizer
  * patterns of cl100k_base, o200k_base and the legacy Claude tokenizer never
  * join a newline with the letter or digit after it into one piece, so token
- * counts add up across such boundaries.  For cl100k_base and o200k_base the
- * start of an indented, non-blank line is a boundary too: their patterns
- * end a whitespace run that contains a newline at its last newline.  (The
- * legacy pattern does not: "\n  x" is one piece "\n " before " x".)  The
- * result is still checked: when the windowed savings do not add up to the
- * difference of the whole-text counts, the prompt is optimized again
- * measuring the whole text per edit.
+ * counts add up across such boundaries (see is_window_boundary for the
+ * details of each pattern).  The result is still checked: when the windowed
+ * savings do not add up to the difference of the whole-text counts, the
+ * prompt is optimized again measuring the whole text per edit.
+ * claudecost.optimizer_measure_whole_text measures that way from the start.
  *
  * Edits never touch protected regions (see protected_regions.c), except
  * that token_efficient_format rewrites the whitespace between the tokens of
@@ -42,9 +40,15 @@
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 
+#include "utils/guc.h"
+
+#include "claudecost.h"
 #include "optimizer_rules.h"
 #include "protected_regions.h"
 #include "tokenizer.h"
+
+/* claudecost.optimizer_measure_whole_text: count the whole prompt per edit. */
+static bool measure_whole_text = false;
 
 /* Passes after which the optimizer stops even if the text still changes. */
 #define MAX_PASSES 16
@@ -74,7 +78,7 @@ typedef struct Optimizer
 	Suggestion *suggestions;
 	int			suggestion_count;
 	int			suggestion_capacity;
-	bool		indented_boundaries;	/* indented lines start windows too */
+	bool		newline_ends_whitespace;	/* see is_window_boundary */
 	bool		whole_text;		/* measure each edit on the whole text */
 	int64		whole_text_tokens;	/* token count of text when whole_text */
 	bool		changed;		/* an edit was applied in this pass */
@@ -95,11 +99,14 @@ count_tokens(Optimizer *optimizer, const char *text, int length)
 /*
  * Whether p is a window boundary: the start or end of the text, or the start
  * of a line whose first byte is an ASCII letter or digit.  With
- * indented_lines, also the start of a line that begins with spaces or tabs
- * and is not blank.
+ * newline_ends_whitespace (the cl100k_base and o200k_base patterns end a
+ * whitespace run at its last newline), also the start of an indented line
+ * that is not blank.  Without it (the legacy pattern turns "  \n" at the end
+ * of a window into one piece but "  " and "\n" before a letter), the line
+ * break must follow a byte that is not whitespace.
  */
 static bool
-is_window_boundary(const char *text, int length, int p, bool indented_lines)
+is_window_boundary(const char *text, int length, int p, bool newline_ends_whitespace)
 {
 	int			q = p;
 
@@ -107,10 +114,10 @@ is_window_boundary(const char *text, int length, int p, bool indented_lines)
 		return true;
 	if (text[p - 1] != '\n')
 		return false;
+	if (!newline_ends_whitespace)
+		return isalnum((unsigned char) text[p]) && (p < 2 || !isspace((unsigned char) text[p - 2]));
 	if (isalnum((unsigned char) text[p]))
 		return true;
-	if (!indented_lines)
-		return false;
 	while (q < length && (text[q] == ' ' || text[q] == '\t'))
 		q++;
 	return q > p && q < length && !isspace((unsigned char) text[q]);
@@ -118,7 +125,7 @@ is_window_boundary(const char *text, int length, int p, bool indented_lines)
 
 /* Start of the measuring window of an edit that starts at start: the last boundary before it. */
 static int
-window_start(const char *text, int length, int start, bool indented_lines)
+window_start(const char *text, int length, int start, bool newline_ends_whitespace)
 {
 	int			p = start - 1;
 
@@ -129,7 +136,7 @@ window_start(const char *text, int length, int start, bool indented_lines)
 		if (newline == NULL)
 			return 0;
 		p = newline - text + 1;
-		if (is_window_boundary(text, length, p, indented_lines))
+		if (is_window_boundary(text, length, p, newline_ends_whitespace))
 			return p;
 		p = newline - text;
 	}
@@ -138,7 +145,7 @@ window_start(const char *text, int length, int start, bool indented_lines)
 
 /* End of the measuring window of an edit that ends at end: the first boundary after it. */
 static int
-window_end(const char *text, int length, int end, bool indented_lines)
+window_end(const char *text, int length, int end, bool newline_ends_whitespace)
 {
 	int			p = end;
 
@@ -149,7 +156,7 @@ window_end(const char *text, int length, int end, bool indented_lines)
 		if (newline == NULL)
 			return length;
 		p = newline - text + 1;
-		if (is_window_boundary(text, length, p, indented_lines))
+		if (is_window_boundary(text, length, p, newline_ends_whitespace))
 			return p;
 	}
 	return length;
@@ -223,8 +230,8 @@ try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
 	}
 	else
 	{
-		window_from = window_start(text->data, text->len, start, optimizer->indented_boundaries);
-		window_to = window_end(text->data, text->len, end, optimizer->indented_boundaries);
+		window_from = window_start(text->data, text->len, start, optimizer->newline_ends_whitespace);
+		window_to = window_end(text->data, text->len, end, optimizer->newline_ends_whitespace);
 		if (optimizer->window_cached && optimizer->cached_from == window_from &&
 			optimizer->cached_to == window_to)
 			before = optimizer->cached_tokens;
@@ -774,6 +781,17 @@ build_result(Optimizer *optimizer, const char *prompt, int64 prompt_tokens, int6
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
 }
 
+/* Defines the optimizer's setting and its rule cache; called from _PG_init. */
+void
+optimizer_init(void)
+{
+	DefineCustomBoolVariable("claudecost.optimizer_measure_whole_text",
+							 "Measures every optimizer edit on the whole prompt instead of a window of lines.",
+							 "A diagnostic that gives the result of the windowed measurement in time quadratic in the prompt length.",
+							 &measure_whole_text, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	optimizer_rules_init();
+}
+
 PG_FUNCTION_INFO_V1(claudecost_optimize_prompt);
 
 /* optimize_prompt(prompt text, encoding text) returns jsonb */
@@ -797,7 +815,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 
 	memset(&optimizer, 0, sizeof(optimizer));
 	optimizer.encoding = tokenizer_lookup(encoding_name);
-	optimizer.indented_boundaries = strcmp(encoding_name, "claude_legacy") != 0;
+	optimizer.newline_ends_whitespace = strcmp(encoding_name, "claude_legacy") != 0;
 	optimizer.rule_set = optimizer_rules_get();
 	optimizer.suggestion_capacity = 16;
 	optimizer.suggestions = palloc(sizeof(Suggestion) * optimizer.suggestion_capacity);
@@ -805,13 +823,14 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 	initStringInfo(&optimizer.scratch);
 
 	prompt_tokens = count_tokens(&optimizer, prompt, length);
+	optimizer.whole_text = measure_whole_text;
 	optimizer_reset(&optimizer, prompt, length, prompt_tokens);
 	optimize_text(&optimizer);
 	optimized_tokens = count_tokens(&optimizer, optimizer.text.data, optimizer.text.len);
 	for (int i = 0; i < optimizer.suggestion_count; i++)
 		claimed += optimizer.suggestions[i].token_savings;
 
-	if (claimed != prompt_tokens - optimized_tokens)
+	if (!optimizer.whole_text && claimed != prompt_tokens - optimized_tokens)
 	{
 		/* A window boundary did not split the tokens cleanly: measure exactly. */
 		elog(DEBUG1, "windowed token savings %lld differ from measured %lld; remeasuring",

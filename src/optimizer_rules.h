@@ -56,7 +56,7 @@ struct StringInfoData;
 extern void optimizer_rule_expand(const OptimizerRule *rule, const char *subject,
 								  struct StringInfoData *output);
 
-/* Registers the invalidation callback; called from _PG_init. */
+/* Registers the invalidation callback; called by optimizer_init. */
 extern void optimizer_rules_init(void);
 
 #endif							/* OPTIMIZER_RULES_H */

@@ -72,10 +72,23 @@ SELECT
            <> r->>'optimized_text') AS not_idempotent;
 SELECT * FROM bench_check;
 
+-- Windowed measurement against counting the whole prompt per edit, for the
+-- first 100 prompts in each encoding.
+CREATE TEMP TABLE bench_windowed AS
+SELECT p.id, e.encoding, claudecost.optimize_prompt(p.body, e.encoding) AS r
+FROM bench_prompt p, unnest(ARRAY['cl100k_base', 'o200k_base', 'claude_legacy']) AS e(encoding)
+WHERE p.id <= 100;
+SET claudecost.optimizer_measure_whole_text = on;
+CREATE TEMP TABLE bench_whole_text_check AS
+SELECT count(*) FILTER (WHERE claudecost.optimize_prompt(p.body, w.encoding) <> w.r) AS whole_text_differs
+FROM bench_windowed w JOIN bench_prompt p USING (id);
+RESET claudecost.optimizer_measure_whole_text;
+SELECT * FROM bench_whole_text_check;
+
 DO $$
 BEGIN
     IF (SELECT nonpositive_suggestions + savings_not_adding_up + wrong_optimized_count + not_idempotent
-        FROM bench_check) > 0 THEN
+        FROM bench_check) > 0 OR (SELECT whole_text_differs FROM bench_whole_text_check) > 0 THEN
         RAISE EXCEPTION 'optimizer benchmark check failed';
     END IF;
 END
