@@ -36,8 +36,8 @@ SELECT prompt_hash = encode(sha256(convert_to('Nothing to shorten here.', 'UTF8'
 FROM claudecost.prompt_optimization WHERE user_id = 'carol' AND suggestion_count = 0;
 
 -- Tokens and dollars saved by project and model.  Dollars are the input
--- price of the model (USD per MTok) times the tokens saved; an unpriced
--- model has NULL dollars; an alias or gateway name is priced as its model.
+-- price of the model (USD per MTok) times the tokens saved.  An unpriced
+-- model has NULL dollars, and an alias or gateway name is priced as its model.
 SELECT project_id, model, prompts, original_tokens, optimized_tokens, tokens_saved, usd_saved
 FROM claudecost.prompt_optimization_savings
 ORDER BY project_id COLLATE "C" NULLS LAST, model COLLATE "C";

@@ -13,9 +13,9 @@
  * edit is measured on a window around it that starts and ends at a line
  * start whose first byte is an ASCII letter or digit.  The pre-tokenizer
  * patterns of cl100k_base, o200k_base and the legacy Claude tokenizer never
- * join a newline with the letter or digit after it into one piece, so token
- * counts add up across such boundaries (see is_window_boundary for the
- * details of each pattern).  The result is still checked: when the windowed
+ * join a newline with the letter or digit after it into one piece.  Token
+ * counts therefore add up across such boundaries; is_window_boundary gives
+ * the details of each pattern.  The result is still checked: when the windowed
  * savings do not add up to the difference of the whole-text counts, the
  * prompt is optimized again measuring the whole text per edit.
  * claudecost.optimizer_measure_whole_text measures that way from the start.
@@ -275,7 +275,7 @@ try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
 		optimizer->whole_text_tokens = after;
 	else
 	{
-		/* The window now holds the edited text, whose count is known. */
+		/* The window now contains the edited text, whose count is known. */
 		optimizer->cached_from = window_from;
 		optimizer->cached_to = window_to + shift;
 		optimizer->cached_tokens = after;
@@ -534,9 +534,10 @@ is_prose_sentence(const char *text, int start, int end)
 
 /*
  * Removes later copies of a prose sentence that appeared before in the
- * unprotected text.  A sentence ends at ". ", "! " or "? " (or the same at
- * the end of a line); a line without such an end, and a fragment that runs
- * into a protected region, is not a sentence and is never removed.
+ * unprotected text.  A sentence ends at ". ", "! " or "? ", or at one of
+ * these marks at the end of a line.  A line without such an end is not a
+ * sentence, nor is a fragment that runs into a protected region, so neither
+ * is ever removed.
  */
 static void
 remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *rule)

@@ -5,9 +5,9 @@
  *		trigger that makes every backend drop its cache after a change.
  *
  * DML on a table sends no relcache invalidation by itself, so the statement
- * trigger sends one for the changed table; the callback registered here only
- * marks the cache stale (it may run at any catalog access), and the next
- * optimizer_rules_get frees and reloads it.  A transaction sees its own rule
+ * trigger sends one for the changed table.  The callback registered here
+ * only marks the cache stale, because it may run at any catalog access.  The
+ * next optimizer_rules_get frees the stale cache and loads a new one.  A transaction sees its own rule
  * changes from its next command on, and other sessions from their next
  * transaction on.
  */

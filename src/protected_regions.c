@@ -3,10 +3,10 @@
  *		Detection of the parts of a prompt that the optimizer never rewrites.
  *
  * One left-to-right pass over the bytes.  At each position the detectors are
- * tried in a fixed order (markers, fenced code, inline code, XML, URL, path,
- * JSON, quotes); the first that recognizes a region claims it and the scan
- * resumes after it, so regions never overlap and an outer construct wins
- * (a URL inside inline code is part of the code region).
+ * tried in a fixed order: markers, fenced code, inline code, XML, JSON,
+ * quotes, then URL and path.  The first that recognizes a region claims it
+ * and the scan resumes after it.  Regions therefore never overlap, and an
+ * outer construct wins: a URL inside inline code is part of the code region.
  *
  * Only ASCII bytes and the lead bytes of a few quotation marks start a
  * region, so multi-byte UTF-8 text is stepped over without decoding.

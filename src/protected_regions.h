@@ -62,7 +62,7 @@ extern int json_value_end(const char *text, int length, int start);
 /*
  * Appends to output the JSON value text[start, end) without the whitespace
  * between tokens.  String contents, numbers and literals are copied byte for
- * byte.  The range must hold a valid value (see json_value_end).
+ * byte.  The range must contain a valid value (see json_value_end).
  */
 struct StringInfoData;
 extern void json_compact(const char *text, int start, int end,

@@ -3,10 +3,11 @@
 --
 -- Segments are user turns, tool results, sub-agent instructions (the prompt
 -- of Task tool calls) and the system reminders Claude Code injects into user
--- turns.  Each prompt starts with an instruction or system-reminder segment
--- and appends random segments, separated by a blank line, until it reaches
--- its target size (uniform in 2-8 KB); a prompt over 8 KB is cut at a line
--- end.  setseed makes the corpus the same on every run over the same data.
+-- turns.  Each prompt starts with an instruction or system-reminder segment.
+-- Distinct random segments follow, separated by a blank line, until the
+-- prompt reaches its target size, drawn uniformly from 2-8 KB.  A prompt over
+-- 8 KB is cut at a line end.  setseed makes the corpus the same on every run
+-- over the same data.
 \set ON_ERROR_STOP on
 
 CREATE FUNCTION pg_temp.try_jsonb(line text) RETURNS jsonb

@@ -1,7 +1,8 @@
--- Times claudecost.optimize_prompt over bench_prompt in one backend, against
--- counting the tokens of the same prompts (the least work an optimizer that
--- measures its savings must do), then checks on every prompt that the
--- savings are positive, add up exactly and that the output is a fixed point.
+-- Times claudecost.optimize_prompt over bench_prompt in one backend.  The
+-- baseline is counting the tokens of the same prompts, the least work an
+-- optimizer that measures its savings must do.  Then checks on every prompt
+-- that the savings are positive and add up exactly, and that the output is a
+-- fixed point.
 \set ON_ERROR_STOP on
 SET max_parallel_workers_per_gather = 0;
 SET jit = off;
