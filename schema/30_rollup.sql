@@ -49,7 +49,7 @@ COMMENT ON TABLE claudecost.usage_hourly IS
 CREATE FUNCTION claudecost.rollup_hour(occurred_at timestamptz)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at, 'UTC') $$;
+AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' $$;
 
 COMMENT ON FUNCTION claudecost.rollup_hour(timestamptz) IS
     'Start of the UTC hour that a usage row is rolled up into';
@@ -62,16 +62,21 @@ AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
 -- Applies the sum of a statement's changes to usage_hourly.  INSERT adds
 -- the new rows; UPDATE adds the new and subtracts the old versions; DELETE
 -- subtracts.  Keys are upserted in sorted order so that concurrent
--- statements lock rollup rows in the same order and cannot deadlock.
+-- statements lock rollup rows in the same order and cannot deadlock.  The
+-- OFFSET 0 fence makes the planner aggregate first (hash) and sort only the
+-- aggregated keys, not every row of a large COPY.
 CREATE FUNCTION claudecost.usage_rollup()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- A large COPY aggregates many keys at once; this keeps the hash aggregate in memory.
+SET work_mem = '32MB'
 AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- Static statement: its plan is cached, which keeps single-row INSERTs cheap.
         INSERT INTO claudecost.usage_hourly AS h
+        SELECT * FROM (
         SELECT claudecost.rollup_hour(n.occurred_at), coalesce(n.project_id, ''), n.model,
                coalesce(n.user_id, ''), coalesce(n.api_key_id, ''), coalesce(n.workspace_id, ''),
                n.service_tier, claudecost.rollup_context_window(n.long_context),
@@ -85,6 +90,7 @@ BEGIN
                coalesce(sum(n.tool_cost), 0), coalesce(sum(n.total_cost), 0)
         FROM new_rows n
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        OFFSET 0) AS delta
         ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
         ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
             requests = h.requests + excluded.requests,
@@ -119,6 +125,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $body$ SELECT pg_catalog.format($f$
     INSERT INTO claudecost.usage_hourly AS h
+    SELECT * FROM (
     SELECT claudecost.rollup_hour(d.occurred_at), coalesce(d.project_id, ''), d.model,
            coalesce(d.user_id, ''), coalesce(d.api_key_id, ''), coalesce(d.workspace_id, ''),
            d.service_tier, claudecost.rollup_context_window(d.long_context),
@@ -133,6 +140,7 @@ AS $body$ SELECT pg_catalog.format($f$
            coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
     FROM (%s) d
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    OFFSET 0) AS delta
     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
     ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
         requests = h.requests + excluded.requests,
