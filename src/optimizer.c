@@ -318,8 +318,9 @@ at_sentence_start(const char *text, int pos)
  * Keeps the case of a rewritten word: an all-capital match gives an
  * all-capital replacement, a capitalized match a capitalized replacement.
  * When a capitalized word that starts a sentence is removed (the
- * replacement has no letter), the next letter is capitalized instead and *end grows to include it, unless
- * that letter is protected (limit is the start of the next region).
+ * replacement has no letter), the next word is capitalized instead and *end
+ * grows to include that word, unless its first letter is protected (limit
+ * is the start of the next region).
  */
 static void
 keep_case(const char *text, int start, int *end, int limit, StringInfo replacement)
@@ -374,6 +375,13 @@ keep_case(const char *text, int start, int *end, int limit, StringInfo replaceme
 	{
 		appendStringInfoChar(replacement, pg_ascii_toupper((unsigned char) text[*end]));
 		(*end)++;
+		/* Take the rest of that word too, so the suggestion shows whole words. */
+		while (*end < limit && (isalnum((unsigned char) text[*end]) ||
+								(unsigned char) text[*end] >= 0x80))
+		{
+			appendStringInfoChar(replacement, text[*end]);
+			(*end)++;
+		}
 	}
 }
 
