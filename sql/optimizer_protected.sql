@@ -24,6 +24,7 @@ FROM (VALUES
     ('fenced tilde', E'~~~\nPlease   just    keep.\n~~~'),
     ('inline code', '`grep  -r  "just  very"  .`'),
     ('url', 'https://example.com/docs/for%20example/in-order-to?q=just+very&really=1#for-example'),
+    ('url for_example path', 'https://docs.example.com/guide/for_example/in_order_to.html?very=just'),
     ('url in parentheses', 'https://en.wikipedia.org/wiki/Just_(band)'),
     ('url www', 'www.example.org/very/just/basically'),
     ('unix path', '/home/user/just_very/in-order-to/basically.txt'),
