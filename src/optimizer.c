@@ -22,10 +22,10 @@
  *
  * Edits never touch protected regions (see protected_regions.c), except
  * that token_efficient_format rewrites the whitespace between the tokens of
- * an embedded JSON value.  Rules run in passes until a pass, with the
- * regions recomputed on the current text, changes nothing; running the
- * optimizer on its own output therefore repeats that last pass and returns
- * the text unchanged.
+ * a JSON value that spans several lines.  Rules run in passes, with the
+ * regions recomputed on the current text before each pass, until a pass
+ * changes nothing.  Running the optimizer on its own output repeats that
+ * last pass, so it returns the text unchanged.
  */
 #include "postgres.h"
 
@@ -318,9 +318,9 @@ at_sentence_start(const char *text, int pos)
  * Keeps the case of a rewritten word: an all-capital match gives an
  * all-capital replacement, a capitalized match a capitalized replacement.
  * When a capitalized word that starts a sentence is removed (the
- * replacement has no letter), the next word is capitalized instead and *end
- * grows to include that word, unless its first letter is protected (limit
- * is the start of the next region).
+ * replacement has no letter), the next word is capitalized instead, and
+ * *end grows to include that word.  That is skipped when the word's first
+ * letter is protected, that is, at or after limit (the next region's start).
  */
 static void
 keep_case(const char *text, int start, int *end, int limit, StringInfo replacement)
