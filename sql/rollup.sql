@@ -37,6 +37,14 @@ UPDATE claudecost.usage SET occurred_at = occurred_at + interval '3 hours', outp
 WHERE request_id LIKE 'r2%';
 -- Deletes subtract.
 DELETE FROM claudecost.usage WHERE request_id LIKE 'r3%';
+
+-- An update that changes no rolled-up figure rewrites no rollup row.
+SELECT pg_catalog.txid_current() AS before_update \gset
+UPDATE claudecost.usage SET metadata = '{"note": "reviewed"}' WHERE request_id LIKE 'r4%';
+SELECT count(*) AS rollup_rows_rewritten FROM claudecost.usage_hourly
+WHERE xmin::text::bigint > :before_update;
+-- A statement that changes no row does not touch the rollup either.
+DELETE FROM claudecost.usage WHERE request_id = 'no such row';
 SELECT count(*) AS differences FROM claudecost.verify_rollups();
 
 -- A price for the unknown model, then reprice(): rollup costs follow.
@@ -77,3 +85,10 @@ DELETE FROM claudecost.usage;
 SELECT count(*) FILTER (WHERE requests <> 0 OR total_cost <> 0 OR input_tokens <> 0) AS nonzero_rows
 FROM claudecost.usage_hourly
 WHERE NOT (hour = '2026-03-10 01:00+00' AND user_id = 'carol');
+
+-- The rollup trigger function refuses to run anywhere else.
+CREATE TABLE public.not_usage (model text);
+CREATE TRIGGER wrong_level AFTER INSERT ON public.not_usage
+    FOR EACH ROW EXECUTE FUNCTION claudecost.usage_rollup();
+INSERT INTO public.not_usage VALUES ('x');
+DROP TABLE public.not_usage;

@@ -46,7 +46,10 @@ column_number(TupleDesc desc, const char *name)
 
 	for (i = 0; i < column_cache.count; i++)
 	{
-		/* Callers pass string literals, so equal names are equal pointers. */
+		/*
+		 * Names are string literals of this file, compared by address; a
+		 * literal the compiler did not merge only takes another entry.
+		 */
 		if (column_cache.names[i] == name)
 			return column_cache.attnums[i];
 	}

@@ -32,7 +32,7 @@ SQL
 # (user and model are pseudo-random functions of the row number).
 psql -X -q -v ON_ERROR_STOP=1 -c "COPY (
     WITH r AS (
-        SELECT g, (g * 7919) % 50 AS usr, (g * 104729) % 10 AS dice FROM generate_series(1, $rows) AS g
+        SELECT g, (g * 7919) % 50 AS usr, (g * 104729) % 10 AS dice FROM generate_series(1::bigint, $rows) AS g
     )
     SELECT 'bench-' || g, timestamptz '2026-11-01 00:00+00' + (g * (2592000.0 / $rows)) * interval '1 second',
            (ARRAY['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5', 'claude-sonnet-4-6',
