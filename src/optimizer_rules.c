@@ -89,7 +89,7 @@ validate_replacement(pcre2_code *code, const char *replacement, const char *what
 
 			if (group > (long) capture_count)
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 						 errmsg("replacement of %s refers to group %ld, but the pattern has %u groups",
 								what, group, capture_count)));
 			continue;
@@ -101,7 +101,7 @@ validate_replacement(pcre2_code *code, const char *replacement, const char *what
 
 			if (close == NULL || close == p + 1)
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 						 errmsg("invalid group reference in replacement of %s at offset %d",
 								what, (int) (reference - replacement)),
 						 errhint("Write ${n} or ${name} with a closing brace, or $$ for a dollar sign.")));
@@ -110,20 +110,20 @@ validate_replacement(pcre2_code *code, const char *replacement, const char *what
 			{
 				if (atol(name) > (long) capture_count)
 					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 							 errmsg("replacement of %s refers to group %s, but the pattern has %u groups",
 									what, name, capture_count)));
 			}
 			else if (pcre2_substring_number_from_name(code, (PCRE2_SPTR) name) < 0)
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 						 errmsg("replacement of %s refers to group \"%s\", which the pattern does not define",
 								what, name)));
 			p = close + 1;
 			continue;
 		}
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 				 errmsg("invalid group reference in replacement of %s at offset %d",
 						what, (int) (reference - replacement)),
 				 errhint("Write $n, ${n} or ${name}, or $$ for a dollar sign.")));
