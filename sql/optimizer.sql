@@ -101,6 +101,30 @@ INSERT INTO claudecost.optimizer_rule (rule_type, pattern, replacement, descript
 VALUES ('simplify_phrasing', 'a', 'cost $x', 'bare dollar');
 INSERT INTO claudecost.optimizer_rule (rule_type, pattern, replacement, description)
 VALUES ('simplify_phrasing', 'a', '${1', 'unclosed brace');
+-- The SQLSTATEs of these errors.
+DO $$
+BEGIN
+    INSERT INTO claudecost.optimizer_rule (rule_type, pattern, description)
+    VALUES ('remove_filler', 'a(', 'broken');
+EXCEPTION WHEN invalid_regular_expression THEN
+    RAISE NOTICE 'pattern: SQLSTATE %', SQLSTATE;
+END
+$$;
+DO $$
+BEGIN
+    INSERT INTO claudecost.optimizer_rule (rule_type, pattern, replacement, description)
+    VALUES ('remove_filler', 'a', '$1', 'missing group');
+EXCEPTION WHEN invalid_regular_expression THEN
+    RAISE NOTICE 'replacement: SQLSTATE %', SQLSTATE;
+END
+$$;
+DO $$
+BEGIN
+    PERFORM claudecost.optimize_prompt('x', 'gpt2');
+EXCEPTION WHEN invalid_parameter_value THEN
+    RAISE NOTICE 'encoding: SQLSTATE %', SQLSTATE;
+END
+$$;
 -- Only the built-in rule types may omit the pattern.
 INSERT INTO claudecost.optimizer_rule (rule_type, pattern, description)
 VALUES ('remove_filler', NULL, 'no pattern');
