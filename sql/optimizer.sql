@@ -63,6 +63,11 @@ SELECT r->'optimization_suggestions'->0->>'token_savings' AS saving,
            - claudecost.token_count('Read the file to start.') AS difference
 FROM (SELECT claudecost.optimize_prompt('Read the file in order to start.') AS r) x;
 
+-- An intensifier after a negation changes the meaning, so it stays.
+SELECT claudecost.optimize_prompt(
+    'Test not just the code but the docs. I don''t really like it. It is never really done. It is NOT very good. It is very good.')->>'optimized_text'
+    AS negations_kept;
+
 -- An edit that saves nothing is neither applied nor listed: "for example"
 -- and "e.g." cost the same here.
 SELECT claudecost.optimize_prompt('Name a fruit, for example an apple.') AS no_saving;
