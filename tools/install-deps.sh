@@ -9,6 +9,14 @@ packages=(
     libpcre2-dev libcjson-dev
 )
 
+# The PostgreSQL server runs as the postgres user, which must be able to
+# reach /usr.  Some minimal root file systems (debootstrap images unpacked
+# from a private temporary directory) have a root directory of mode 0700.
+if [ "$(id -u)" = 0 ] && [ "$(stat -c %a /)" = 700 ]; then
+    echo "install-deps: giving other users search permission on / (mode was 0700)" >&2
+    chmod 755 /
+fi
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
