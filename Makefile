@@ -63,3 +63,8 @@ src/vocab_o200k_base.c: data/vocab/o200k_base.tiktoken tools/gen_vocab
 src/vocab_claude_legacy.c: data/vocab/claude_legacy.tiktoken tools/gen_vocab
 	tools/gen_vocab claude_legacy $< $@ '0=<EOT>' '1=<META>' '2=<META_START>' \
 		'3=<META_END>' '4=<SOS>'
+
+# PGXS tracks no header dependencies; rebuild the tokenizer objects when the
+# structures they share change.
+TOKENIZER_HEADERS = src/bpe.h src/tokenizer.h src/tokenizer_core.h src/tokenizer_nfkc.h
+src/bpe.o src/tokenizer.o src/tokenizer_core.o src/tokenizer_nfkc.o $(VOCAB_SRCS:.c=.o): $(TOKENIZER_HEADERS)

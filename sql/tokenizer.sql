@@ -75,7 +75,7 @@ SELECT claudecost.token_decode('{100257,100258,100259,100260,100276}') AS cl100k
 SELECT claudecost.token_encode(E'\U0001F600') AS grinning_ids,
        claudecost.token_decode(claudecost.token_encode(E'\U0001F600')) AS grinning;
 
--- Long pieces merge exactly (heap merge) and in linear time.
+-- Long pieces (100 KB here) are merged in regions, exactly.
 SELECT claudecost.token_count(pg_catalog.repeat('a', 100000)) AS a_run,
        claudecost.token_count(pg_catalog.repeat(' ', 100000), 'o200k_base') AS space_run,
        claudecost.token_count(pg_catalog.repeat('9', 100000), 'claude_legacy') AS digit_run,
@@ -109,6 +109,9 @@ SELECT claudecost.token_decode(
            'claude_legacy');
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1));
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1), 'claude_legacy');
+SELECT claudecost.token_count(pg_catalog.repeat('A', 16 * 1024 * 1024 + 1), 'o200k_base');
+-- o200k_base backtracks once over a run of capitals; 12 million exceed PCRE2's default match limit.
+SELECT claudecost.token_count(pg_catalog.repeat('A', 12000000), 'o200k_base') AS capitals;
 
 -- A long count is cancellable: the statement timeout fires inside the encoder.
 CREATE TEMP TABLE big (t text);

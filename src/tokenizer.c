@@ -25,9 +25,11 @@
 #include "tokenizer_nfkc.h"
 
 /*
- * Longest pre-tokenized piece merged, in bytes.  A piece is a run without a
- * pre-tokenizer break (no spaces, one script, ...); merging it needs 20 bytes
- * of scratch memory per byte, so this bounds that memory at 320 MB.
+ * Maximum length of a pre-tokenized piece, in bytes.  A piece is a run
+ * without a pre-tokenizer break (no spaces, one script, ...).  Regions keep
+ * the merge memory small, but when no safe cut is found the whole piece is
+ * merged at once with about 20 bytes of scratch memory per byte, so this
+ * bounds that memory at about 320 MB.
  */
 #define TOKENIZER_MAX_PIECE (16 * 1024 * 1024)
 
@@ -36,6 +38,7 @@ struct TokenizerEncoding
 	const TokEncodingDef *def;
 	pcre2_code *code;
 	pcre2_match_data *match_data;
+	pcre2_match_context *match_context;
 };
 
 static TokenizerEncoding encodings[8];
@@ -59,6 +62,20 @@ static void
 tokenizer_check_interrupts(void)
 {
 	CHECK_FOR_INTERRUPTS();
+}
+
+/* PCRE2 allocates the match context through palloc in TokenizerContext. */
+static void *
+tokenizer_pcre2_alloc(PCRE2_SIZE size, void *context)
+{
+	return MemoryContextAlloc((MemoryContext) context, size);
+}
+
+static void
+tokenizer_pcre2_free(void *pointer, void *context)
+{
+	if (pointer != NULL)
+		pfree(pointer);
 }
 
 /* Comma-separated names of the encodings, for hints. */
@@ -99,6 +116,9 @@ tokenizer_lookup(const char *name)
 		enc->match_data = NULL;
 		enc->code = pcre2_util_compile(def->pattern, PCRE2_DOLLAR_ENDONLY, TokenizerContext, what);
 		enc->match_data = pcre2_util_match_data(enc->code, TokenizerContext);
+		enc->match_context = pcre2_match_context_create(
+			pcre2_general_context_create(tokenizer_pcre2_alloc, tokenizer_pcre2_free, TokenizerContext));
+		tok_set_match_limits(enc->match_context);
 		enc->def = def;
 	}
 	return enc;
@@ -156,7 +176,7 @@ tokenizer_encode(const TokenizerEncoding *enc, BpeState *state, const char *text
 	}
 
 	state->max_piece_len = TOKENIZER_MAX_PIECE;
-	result = tok_encode(enc->def, enc->code, enc->match_data, state,
+	result = tok_encode(enc->def, enc->code, enc->match_data, enc->match_context, state,
 						(const unsigned char *) utf8, utf8_len, &regex_error);
 	if (result == BPE_PIECE_TOO_LONG)
 		ereport(ERROR,
@@ -227,12 +247,15 @@ claudecost_token_encode(PG_FUNCTION_ARGS)
 	size_t		bytes;
 
 	bpe_state_init(&state, &allocator, 1);
+	/* Stop storing ids at the array size limit, but count on for the message. */
+	state.max_ids = Min((size_t) MaxArraySize,
+						(MaxAllocSize - ARR_OVERHEAD_NONULLS(1)) / sizeof(int32));
 	tokenizer_encode(enc, &state, VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input));
 
 	if (state.count == 0)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT4OID));
 	bytes = ARR_OVERHEAD_NONULLS(1) + state.count * sizeof(int32);
-	if (state.count > MaxArraySize || bytes > MaxAllocSize)
+	if (state.ids_overflow || state.count > MaxArraySize || bytes > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("text of %zu tokens is too long to return as an array",

@@ -20,7 +20,11 @@ typedef struct TokenizerEncoding TokenizerEncoding;
 extern const TokenizerEncoding *tokenizer_lookup(const char *name);
 
 /*
- * Counts the tokens of len bytes of UTF-8 text (need not be NUL-terminated).
+ * Counts the tokens of len bytes of text in the database encoding, which
+ * need not be NUL-terminated.  Text in an encoding other than UTF-8 is
+ * converted to UTF-8 first.  Raises on invalid bytes, on a run of more than
+ * 16 MB without a pre-tokenizer break, and on cancel (it checks for
+ * interrupts).
  * cl100k_base and o200k_base treat special-token text as ordinary text
  * (tiktoken's encode_ordinary).  claude_legacy applies NFKC first and
  * encodes its five special tokens as single ids, as the countTokens()

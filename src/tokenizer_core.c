@@ -70,10 +70,17 @@ tok_find_encoding(const char *name)
 	return NULL;
 }
 
+void
+tok_set_match_limits(pcre2_match_context *match_context)
+{
+	pcre2_set_match_limit(match_context, UINT32_MAX);
+}
+
 /* Encodes one stretch without special tokens with the pattern and BPE. */
 static int
 encode_ordinary(const TokEncodingDef *def, const pcre2_code *code,
-				pcre2_match_data *match_data, BpeState *state,
+				pcre2_match_data *match_data, pcre2_match_context *match_context,
+				BpeState *state,
 				const unsigned char *text, size_t len, int *regex_error)
 {
 	PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(match_data);
@@ -85,7 +92,7 @@ encode_ordinary(const TokEncodingDef *def, const pcre2_code *code,
 		int			rc;
 		int			result;
 
-		rc = pcre2_match(code, text, len, offset, PCRE2_NO_UTF_CHECK, match_data, NULL);
+		rc = pcre2_match(code, text, len, offset, PCRE2_NO_UTF_CHECK, match_data, match_context);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0)
@@ -134,8 +141,8 @@ find_special(const TokEncodingDef *def, const unsigned char *text, size_t len,
 
 int
 tok_encode(const TokEncodingDef *def, const pcre2_code *code,
-		   pcre2_match_data *match_data, BpeState *state,
-		   const unsigned char *text, size_t len, int *regex_error)
+		   pcre2_match_data *match_data, pcre2_match_context *match_context,
+		   BpeState *state, const unsigned char *text, size_t len, int *regex_error)
 {
 	const unsigned char *end = text + len;
 
@@ -147,11 +154,13 @@ tok_encode(const TokEncodingDef *def, const pcre2_code *code,
 
 		if (at == NULL)
 			break;
-		result = encode_ordinary(def, code, match_data, state, text, (size_t) (at - text), regex_error);
+		result = encode_ordinary(def, code, match_data, match_context, state, text,
+								 (size_t) (at - text), regex_error);
 		if (result != BPE_OK)
 			return result;
 		bpe_emit(state, special->id);
 		text = at + strlen(special->text);
 	}
-	return encode_ordinary(def, code, match_data, state, text, (size_t) (end - text), regex_error);
+	return encode_ordinary(def, code, match_data, match_context, state, text,
+						   (size_t) (end - text), regex_error);
 }

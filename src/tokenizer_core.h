@@ -45,12 +45,23 @@ extern const TokEncodingDef *tok_find_encoding(const char *name);
 /*
  * Encodes len bytes of valid UTF-8 (already NFKC-normalized when def->nfkc)
  * into state.  Input special tokens become their ids; the pattern is applied
- * to each stretch between them on its own, as tiktoken does.  On
+ * to each stretch between them on its own, as tiktoken does.  match_context
+ * comes from tok_set_match_limits.  On
  * TOK_REGEX_ERROR, *regex_error holds PCRE2's error code.  The text must have
  * been validated: PCRE2 is called with PCRE2_NO_UTF_CHECK.
  */
 extern int	tok_encode(const TokEncodingDef *def, const pcre2_code *code,
-					   pcre2_match_data *match_data, BpeState *state,
-					   const unsigned char *text, size_t len, int *regex_error);
+					   pcre2_match_data *match_data, pcre2_match_context *match_context,
+					   BpeState *state, const unsigned char *text, size_t len,
+					   int *regex_error);
+
+/*
+ * Sets the limits a match context needs for these patterns.  The o200k_base
+ * pattern backtracks once over a run of capital letters, one step per
+ * character, so PCRE2's default match limit of ten million steps would
+ * reject a run of ten million capitals; the limit is raised to the maximum,
+ * and the work stays linear in the run.
+ */
+extern void tok_set_match_limits(pcre2_match_context *match_context);
 
 #endif							/* TOKENIZER_CORE_H */

@@ -37,6 +37,23 @@ is_chunk_boundary(pg_wchar c)
 		(c >= 0xAC00 && c <= 0xD7A3);
 }
 
+/*
+ * True for code points that are their own NFKC form, are starters and never
+ * compose with a neighbour of this set: ASCII, the ideographic full stop
+ * and comma, hiragana and katakana letters, CJK unified ideographs and
+ * Hangul syllables.  A chunk made only of these is already normalized.
+ */
+static inline bool
+is_stable(pg_wchar c)
+{
+	return c < 0x80 ||
+		(c >= 0x3001 && c <= 0x3002) ||
+		(c >= 0x3041 && c <= 0x3096) ||
+		(c >= 0x30A1 && c <= 0x30FA) ||
+		(c >= 0x4E00 && c <= 0x9FFF) ||
+		(c >= 0xAC00 && c <= 0xD7A3);
+}
+
 typedef struct OutputBuffer
 {
 	char	   *data;
@@ -76,6 +93,11 @@ normalize_chunk(OutputBuffer *buffer, pg_wchar *chars, size_t n,
 	unsigned char utf8[8];
 	bool		ok = true;
 	size_t		i;
+
+	for (i = 0; i < n && is_stable(chars[i]); i++)
+		;
+	if (i == n)
+		return output_append(buffer, original, original_len);
 
 	chars[n] = 0;
 #ifdef FRONTEND

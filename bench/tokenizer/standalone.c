@@ -61,6 +61,8 @@ standalone_encoding(const char *name)
 	if (pcre2_jit_compile(cache[index].code, PCRE2_JIT_COMPLETE) != 0)
 		fprintf(stderr, "warning: no JIT for %s\n", name);
 	cache[index].match_data = pcre2_match_data_create_from_pattern(cache[index].code, NULL);
+	cache[index].match_context = pcre2_match_context_create(NULL);
+	tok_set_match_limits(cache[index].match_context);
 	return &cache[index];
 }
 
@@ -88,7 +90,7 @@ standalone_encode(StandaloneEncoding *enc, BpeState *state, const char *text, si
 
 	if (enc->def->nfkc)
 		input = standalone_nfkc(text, len, &input_len);
-	result = tok_encode(enc->def, enc->code, enc->match_data, state,
+	result = tok_encode(enc->def, enc->code, enc->match_data, enc->match_context, state,
 						(const unsigned char *) input, input_len, &regex_error);
 	if (result != BPE_OK)
 	{

@@ -13,13 +13,14 @@ typedef struct StandaloneEncoding
 	const TokEncodingDef *def;
 	pcre2_code *code;
 	pcre2_match_data *match_data;
+	pcre2_match_context *match_context;
 } StandaloneEncoding;
 
 /* Compiles the pattern of the named encoding; exits on an unknown name. */
 extern StandaloneEncoding *standalone_encoding(const char *name);
 
 /*
- * Encodes text (NFKC first when the encoding asks for it) into state, which
+ * Encodes text (NFKC first when the encoding requires it) into state, which
  * the caller initialized with standalone_allocator.  Exits on any error.
  */
 extern void standalone_encode(StandaloneEncoding *enc, BpeState *state,

@@ -4,6 +4,10 @@
  *
  *	tokcount vectors FILE.jsonl ...	 check conformance vectors; prints
  *									 "N passed, M failed", exits 1 on a failure
+ *	tokcount linear ENCODING PROSE_FILE
+ *									 time 1 MB of prose against 1 MB inputs
+ *									 without breaks; exits 1 when one takes
+ *									 more than 3 times as long
  *	tokcount count ENCODING FILE [REPEAT]
  *									 count tokens of FILE REPEAT times and print
  *									 "tokens bytes seconds MB/s"
@@ -59,7 +63,7 @@ check_vector(cJSON *vector, int line_number)
 	cJSON	   *count = cJSON_GetObjectItem(vector, "count");
 	StandaloneEncoding *enc;
 	BpeState	state;
-	BpeState	heap_state;
+	int			mode;
 	size_t		expected_count;
 	size_t		i;
 	bool		ok = true;
@@ -117,9 +121,23 @@ check_vector(cJSON *vector, int line_number)
 	if (expected_text != text)
 		pfree((void *) expected_text);
 
-	/* the heap merge must agree with the scan on every piece, so encode again forcing it */
-	bpe_state_init(&heap_state, &standalone_allocator, 1);
-	bpe_state_free(&heap_state);
+	/* every merge algorithm must give the same ids */
+	for (mode = BPE_MERGE_SCAN; mode <= BPE_MERGE_QUEUE; mode++)
+	{
+		BpeState	other;
+
+		bpe_state_init(&other, &standalone_allocator, 1);
+		other.merge_mode = mode;
+		standalone_encode(enc, &other, text, strlen(text));
+		if (other.count != state.count ||
+			memcmp(other.ids, state.ids, state.count * sizeof(uint32_t)) != 0)
+		{
+			fprintf(stderr, "line %d (%s): merge mode %d gives other ids\n",
+					line_number, encoding, mode);
+			ok = false;
+		}
+		bpe_state_free(&other);
+	}
 	bpe_state_free(&state);
 	return ok;
 }
@@ -198,13 +216,125 @@ run_count(const char *encoding, const char *path, int repeat)
 	return 0;
 }
 
+/* Minimum CPU seconds of encoding text, over repeat runs. */
+static double
+min_cpu_seconds(StandaloneEncoding *enc, const char *text, size_t len, int repeat, size_t *tokens)
+{
+	double		best = 1e30;
+	int			r;
+
+	for (r = 0; r < repeat; r++)
+	{
+		struct timespec start;
+		struct timespec end;
+		BpeState	state;
+		double		seconds;
+
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+		bpe_state_init(&state, &standalone_allocator, 0);
+		standalone_encode(enc, &state, text, len);
+		*tokens = state.count;
+		bpe_state_free(&state);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &end);
+		seconds = (double) (end.tv_sec - start.tv_sec) + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
+		if (seconds < best)
+			best = seconds;
+	}
+	return best;
+}
+
+/*
+ * Compares 1 MB of prose with 1 MB inputs that are one pre-tokenizer piece
+ * each (or nearly), where a quadratic merge would take minutes.
+ */
+static int
+run_linear(const char *encoding, const char *prose_path)
+{
+	const size_t size = 1000000;
+	StandaloneEncoding *enc = standalone_encoding(encoding);
+	size_t		prose_len;
+	char	   *prose_file = read_file(prose_path, &prose_len);
+	char	   *prose = malloc(size + 1);
+	char	   *input = malloc(size + 1);
+	const char *names[] = {"one letter repeated", "random letters", "random digits",
+	"random punctuation", "spaces", "newlines", "CJK ideograph repeated"};
+	double		prose_seconds;
+	size_t		tokens;
+	uint32_t	seed = 12345;
+	int			failed = 0;
+	size_t		i;
+	int			kind;
+
+	if (prose_len == 0)
+	{
+		fprintf(stderr, "%s is empty\n", prose_path);
+		return 2;
+	}
+	for (i = 0; i < size; i++)
+		prose[i] = prose_file[i % prose_len];
+	/* end on a character boundary */
+	while (size > 0 && (prose[size - 1] & 0xC0) == 0x80)
+		prose[size - 1] = ' ';
+	prose_seconds = min_cpu_seconds(enc, prose, size, 7, &tokens);
+	printf("%-24s %8.2f ms %8zu tokens\n", "prose", prose_seconds * 1e3, tokens);
+
+	for (kind = 0; kind < 7; kind++)
+	{
+		double		seconds;
+		double		ratio;
+
+		for (i = 0; i < size; i++)
+		{
+			seed = seed * 1103515245u + 12345u;
+			switch (kind)
+			{
+				case 0:
+					input[i] = 'a';
+					break;
+				case 1:
+					input[i] = (char) ((seed >> 16) % 2 ? 'a' + (seed >> 8) % 26 : 'A' + (seed >> 8) % 26);
+					break;
+				case 2:
+					input[i] = (char) ('0' + (seed >> 16) % 10);
+					break;
+				case 3:
+					input[i] = "!#$%&()*+,-./:;<=>?@[]^_{|}~"[(seed >> 16) % 28];
+					break;
+				case 4:
+					input[i] = ' ';
+					break;
+				case 5:
+					input[i] = '\n';
+					break;
+				case 6:
+					/* U+4E2D, three bytes */
+					input[i] = "\xe4\xb8\xad"[i % 3];
+					break;
+			}
+		}
+		seconds = min_cpu_seconds(enc, input, kind == 6 ? size - size % 3 : size, 7, &tokens);
+		ratio = seconds / prose_seconds;
+		printf("%-24s %8.2f ms %8zu tokens %6.2fx prose%s\n", names[kind], seconds * 1e3, tokens,
+			   ratio, ratio > 3.0 ? "  FAIL: more than 3x" : "");
+		if (ratio > 3.0)
+			failed++;
+	}
+	free(prose_file);
+	free(prose);
+	free(input);
+	printf("%d passed, %d failed\n", 7 - failed, failed);
+	return failed > 0 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "linear") == 0)
+		return run_linear(argv[2], argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "vectors") == 0)
 		return run_vectors(argc - 2, argv + 2);
 	if (argc >= 4 && strcmp(argv[1], "count") == 0)
 		return run_count(argv[2], argv[3], argc >= 5 ? atoi(argv[4]) : 1);
-	fprintf(stderr, "usage: tokcount vectors FILE.jsonl ... | tokcount count ENCODING FILE [REPEAT]\n");
+	fprintf(stderr, "usage: tokcount vectors FILE.jsonl ... | tokcount linear ENCODING PROSE_FILE | tokcount count ENCODING FILE [REPEAT]\n");
 	return 2;
 }
