@@ -17,4 +17,5 @@ void
 _PG_init(void)
 {
 	price_cache_init();
+	optimizer_init();
 }
