@@ -18,4 +18,5 @@ _PG_init(void)
 {
 	price_cache_init();
 	budget_guc_init();
+	optimizer_init();
 }
