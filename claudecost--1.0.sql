@@ -1838,9 +1838,14 @@ BEGIN
                                                        r.user_id, r.project_id, r.model, r.api_key_id, r.tags)) x
          GROUP BY x.budget_id, x.period_start
         HAVING pg_catalog.sum(x.amount) <> 0));
-    -- A row that gains a reservation_id settles it, as an insert does.
+    -- A row that gains a reservation_id settles it, as an insert does.  Rows
+    -- that keep theirs (a repricing, say) are skipped.
     PERFORM claudecost.budget_settle(ARRAY(
-        SELECT DISTINCT n.reservation_id FROM new_rows n WHERE n.reservation_id IS NOT NULL));
+        SELECT DISTINCT n.reservation_id
+          FROM new_rows n
+          LEFT JOIN old_rows o ON o.id = n.id
+         WHERE n.reservation_id IS NOT NULL
+           AND n.reservation_id IS DISTINCT FROM o.reservation_id));
     RETURN NULL;
 END
 $$;

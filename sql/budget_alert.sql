@@ -150,6 +150,12 @@ SELECT count(*) AS expired_holds_left FROM claudecost.budget_hold WHERE reservat
 SELECT claudecost.budget_release(:r5);
 SELECT pg_temp.spend(1, now(), 'hold', :r4);
 SELECT status FROM claudecost.budget_reservation WHERE id = :r4;
+-- An UPDATE that sets reservation_id settles too.
+SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => 1) AS r6 \gset
+SELECT pg_temp.spend(0.5, now(), 'hold');
+UPDATE claudecost.usage SET reservation_id = :r6 WHERE reservation_id IS NULL AND project_id = 'hold';
+SELECT status FROM claudecost.budget_reservation WHERE id = :r6;
+SELECT (claudecost.get_budget_status(:hold) ->> 'reserved_amount')::numeric AS reserved_after_update;
 -- Invalid reservations.
 SELECT claudecost.budget_reserve(project_id => 'hold');
 SELECT claudecost.budget_reserve(project_id => 'hold', estimated_cost => -1);
