@@ -1685,6 +1685,10 @@ COMMENT ON FUNCTION claudecost.delete_budget(bigint) IS
 -- statement: under READ COMMITTED it takes a new snapshot, after the upsert
 -- waited for any concurrent writer of the same counter, so the total it
 -- reads includes that writer's spend and no crossing is missed.
+-- NOTE: a rolling window sums several hour counters, and only the written
+-- ones are locked, so two transactions that commit at once into different
+-- hours of one window can each miss the other's spend; the threshold is
+-- then recorded by the next spend in that window.
 CREATE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_delta[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
