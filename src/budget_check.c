@@ -129,10 +129,7 @@ static Oid	spend_relid = InvalidOid;
 static Oid	spend_index = InvalidOid;
 static Oid	hold_relid = InvalidOid;
 static Oid	hold_index = InvalidOid;
-static AttrNumber spend_budget_att;
-static AttrNumber spend_start_att;
 static AttrNumber spend_spent_att;
-static AttrNumber hold_budget_att;
 static AttrNumber hold_amount_att;
 static AttrNumber hold_expires_att;
 
@@ -241,6 +238,17 @@ column_number(Oid relid, const char *column)
 	return attnum;
 }
 
+/* Checks that column is key column position of a primary key index; the scans key on it. */
+static void
+check_index_column(Oid indexid, const char *column, AttrNumber position)
+{
+	if (get_attnum(indexid, column) != position)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" does not have \"%s\" as key column %d",
+						get_rel_name(indexid), column, position)));
+}
+
 /* Resolves a claudecost relation by name. */
 static Oid
 claudecost_relid(Oid namespace_oid, const char *name)
@@ -280,10 +288,10 @@ load_budgets(FunctionCallInfo fcinfo)
 	spend_index = claudecost_relid(namespace_oid, "budget_spend_pkey");
 	hold_relid = claudecost_relid(namespace_oid, "budget_hold");
 	hold_index = claudecost_relid(namespace_oid, "budget_hold_pkey");
-	spend_budget_att = column_number(spend_relid, "budget_id");
-	spend_start_att = column_number(spend_relid, "period_start");
+	check_index_column(spend_index, "budget_id", 1);
+	check_index_column(spend_index, "period_start", 2);
 	spend_spent_att = column_number(spend_relid, "spent");
-	hold_budget_att = column_number(hold_relid, "budget_id");
+	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
 	hold_expires_att = column_number(hold_relid, "expires_at");
 
@@ -620,61 +628,89 @@ from_usd(const BudgetDef *b, Numeric usd)
 											   NumericGetDatum(num_round(num_div(usd, b->usd_per_unit), 10))));
 }
 
+/*
+ * An index scan kept open for one check and restarted for each budget, so
+ * the relation, index and scan are set up once per check, not per budget.
+ */
+typedef struct CounterScan
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+} CounterScan;
+
+/* Opens heap relid and its primary key index indexid for scans under snapshot. */
+static void
+counter_scan_open(CounterScan *cs, Oid relid, Oid indexid, Snapshot snapshot, int nkeys)
+{
+	cs->heap = table_open(relid, AccessShareLock);
+	cs->index = index_open(indexid, AccessShareLock);
+	cs->scan = index_beginscan(cs->heap, cs->index, snapshot, nkeys, 0);
+	cs->slot = table_slot_create(cs->heap, NULL);
+}
+
+/* Ends the scan and closes the relations. */
+static void
+counter_scan_close(CounterScan *cs)
+{
+	index_endscan(cs->scan);
+	ExecDropSingleTupleTableSlot(cs->slot);
+	index_close(cs->index, AccessShareLock);
+	table_close(cs->heap, AccessShareLock);
+}
+
 /* Sum of the spend counters of one budget from first to last bucket. */
 static Numeric
-sum_spend(Relation rel, Snapshot snapshot, int64 budget_id, TimestampTz first, TimestampTz last)
+sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
 {
 	ScanKeyData key[3];
-	SysScanDesc scan;
-	HeapTuple	tuple;
 	Numeric		sum = NULL;
 
-	ScanKeyInit(&key[0], spend_budget_att, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
-	ScanKeyInit(&key[1], spend_start_att, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
+	/* Keys on the columns of budget_spend_pkey: (budget_id, period_start). */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
+	ScanKeyInit(&key[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
 				TimestampTzGetDatum(first));
-	ScanKeyInit(&key[2], spend_start_att, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+	ScanKeyInit(&key[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
 				TimestampTzGetDatum(last));
-	scan = systable_beginscan(rel, spend_index, true, snapshot, 3, key);
-	while ((tuple = systable_getnext(scan)) != NULL)
+	index_rescan(cs->scan, key, 3, NULL, 0);
+	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
 	{
 		bool		isnull;
-		Datum		spent = heap_getattr(tuple, spend_spent_att, RelationGetDescr(rel), &isnull);
+		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
 
 		CHECK_FOR_INTERRUPTS();
 		if (isnull)
 			continue;
 		sum = sum == NULL ? DatumGetNumericCopy(spent) : num_add(sum, DatumGetNumeric(spent));
 	}
-	systable_endscan(scan);
 	return sum == NULL ? numeric_zero() : sum;
 }
 
 /* Sum of the holds of one budget that are unexpired at clock. */
 static Numeric
-sum_holds(Relation rel, Snapshot snapshot, int64 budget_id, TimestampTz clock)
+sum_holds(CounterScan *cs, int64 budget_id, TimestampTz clock)
 {
 	ScanKeyData key[1];
-	SysScanDesc scan;
-	HeapTuple	tuple;
 	Numeric		sum = NULL;
 
-	ScanKeyInit(&key[0], hold_budget_att, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
-	scan = systable_beginscan(rel, hold_index, true, snapshot, 1, key);
-	while ((tuple = systable_getnext(scan)) != NULL)
+	/* Key on the first column of budget_hold_pkey: (budget_id, reservation_id). */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
+	index_rescan(cs->scan, key, 1, NULL, 0);
+	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
 	{
 		bool		isnull;
-		Datum		expires_at = heap_getattr(tuple, hold_expires_att, RelationGetDescr(rel), &isnull);
+		Datum		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
 		Datum		amount;
 
 		CHECK_FOR_INTERRUPTS();
 		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
 			continue;
-		amount = heap_getattr(tuple, hold_amount_att, RelationGetDescr(rel), &isnull);
+		amount = slot_getattr(cs->slot, hold_amount_att, &isnull);
 		if (isnull)
 			continue;
 		sum = sum == NULL ? DatumGetNumericCopy(amount) : num_add(sum, DatumGetNumeric(amount));
 	}
-	systable_endscan(scan);
 	return sum == NULL ? numeric_zero() : sum;
 }
 
@@ -728,8 +764,8 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	TimestampTz clock;
 	BudgetState best;
 	bool		found = false;
-	Relation	spend_rel;
-	Relation	hold_rel;
+	CounterScan spend_scan;
+	CounterScan hold_scan;
 	Snapshot	snapshot;
 	int			i;
 
@@ -770,8 +806,8 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 
 	clock = GetCurrentTimestamp();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	spend_rel = table_open(spend_relid, AccessShareLock);
-	hold_rel = table_open(hold_relid, AccessShareLock);
+	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
+	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 1);
 
 	for (i = 0; i < budget_count; i++)
 	{
@@ -788,9 +824,9 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 
 		s.def = b;
 		budget_period(b, as_of, &first_bucket, &bucket, &s.period_start, &s.period_end);
-		s.spent_usd = sum_spend(spend_rel, snapshot, b->id, first_bucket, bucket);
+		s.spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
 		if (clock >= s.period_start && clock < s.period_end)
-			s.reserved_usd = sum_holds(hold_rel, snapshot, b->id, clock);
+			s.reserved_usd = sum_holds(&hold_scan, b->id, clock);
 		else
 			s.reserved_usd = numeric_zero();
 		s.projected_usd = num_add(num_add(s.spent_usd, s.reserved_usd), estimate0);
@@ -812,8 +848,8 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		}
 	}
 
-	table_close(hold_rel, AccessShareLock);
-	table_close(spend_rel, AccessShareLock);
+	counter_scan_close(&hold_scan);
+	counter_scan_close(&spend_scan);
 	UnregisterSnapshot(snapshot);
 
 	memset(nulls, true, sizeof(nulls));
