@@ -96,7 +96,7 @@ typedef struct BudgetDef
 	TimestampTz starts_at;
 	bool		has_ends_at;
 	TimestampTz ends_at;
-	Numeric		first_warn;		/* warn_at[1], or NULL */
+	Numeric		warn_usd;		/* warn_at[1] * limit_usd, or NULL */
 	bool		hard_limit;
 } BudgetDef;
 
@@ -110,6 +110,7 @@ typedef struct BudgetState
 	Numeric		reserved_usd;
 	Numeric		projected_usd;
 	Numeric		headroom;		/* (limit - spent - reserved - estimate) / limit */
+	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
 
@@ -312,7 +313,7 @@ load_budgets(FunctionCallInfo fcinfo)
 	if (SPI_execute("SELECT b.id, b.name, b.amount, b.currency, x.usd_per_unit,"
 					" b.amount * x.usd_per_unit, b.user_id, b.project_id, b.model,"
 					" b.api_key_id, b.tag, b.period, b.period_length, b.time_zone,"
-					" b.starts_at, b.ends_at, b.warn_at[1], b.hard_limit"
+					" b.starts_at, b.ends_at, b.warn_at[1] * (b.amount * x.usd_per_unit), b.hard_limit"
 					" FROM claudecost.budget b"
 					" JOIN claudecost.exchange_rate x ON x.currency = b.currency"
 					" WHERE b.enabled ORDER BY b.id",
@@ -351,7 +352,7 @@ load_budgets(FunctionCallInfo fcinfo)
 		b->has_ends_at = !isnull;
 		if (!isnull)
 			b->ends_at = DatumGetTimestampTz(value);
-		b->first_warn = cache_numeric(tuple, desc, 17);
+		b->warn_usd = cache_numeric(tuple, desc, 17);
 		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
 	}
 	budget_count = (int) SPI_processed;
@@ -451,7 +452,8 @@ budget_bucket(const BudgetDef *b, TimestampTz ts)
 		case PERIOD_ANNUAL:
 			return trunc_in_zone("year", ts, b->time_zone);
 		case PERIOD_ROLLING:
-			return trunc_in_zone("hour", ts, cstring_to_text("UTC"));
+			/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
+			return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
 		case PERIOD_CUSTOM:
 			{
 				Timestamp	local_start = local_time(b->time_zone, b->starts_at);
@@ -687,31 +689,65 @@ sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
 	return sum == NULL ? numeric_zero() : sum;
 }
 
-/* Sum of the holds of one budget that are unexpired at clock. */
-static Numeric
-sum_holds(CounterScan *cs, int64 budget_id, TimestampTz clock)
+/*
+ * Adds the holds unexpired at clock to the states that count holds
+ * (wants_holds), which are in ascending budget id order.  One scan of
+ * budget_hold_pkey over the id range of those budgets; the budget id is
+ * read from the index entry, so entries of other budgets in the range cost
+ * no heap access.  Live holds are few: settled and released ones are
+ * deleted, expired ones by the next reservation.
+ */
+static void
+add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 {
-	ScanKeyData key[1];
-	Numeric		sum = NULL;
+	ScanKeyData key[2];
+	ItemPointer tid;
+	int			first = -1;
+	int			last = -1;
+	int			i;
 
-	/* Key on the first column of budget_hold_pkey: (budget_id, reservation_id). */
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
-	index_rescan(cs->scan, key, 1, NULL, 0);
-	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
+	for (i = 0; i < count; i++)
+	{
+		if (!states[i].wants_holds)
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	if (first < 0)
+		return;
+
+	ScanKeyInit(&key[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(states[first].def->id));
+	ScanKeyInit(&key[1], 1, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(states[last].def->id));
+	cs->scan->xs_want_itup = true;
+	index_rescan(cs->scan, key, 2, NULL, 0);
+	i = first;
+	while ((tid = index_getnext_tid(cs->scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-		Datum		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
+		int64		budget_id = DatumGetInt64(index_getattr(cs->scan->xs_itup, 1,
+															cs->scan->xs_itupdesc, &isnull));
+		Datum		expires_at;
 		Datum		amount;
 
 		CHECK_FOR_INTERRUPTS();
+		while (i <= last && states[i].def->id < budget_id)
+			i++;
+		if (i > last)
+			break;
+		if (states[i].def->id != budget_id || !states[i].wants_holds)
+			continue;
+		/* An MVCC snapshot sees at most one version of the row behind an entry. */
+		if (!index_fetch_heap(cs->scan, cs->slot))
+			continue;
+		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
 		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
 			continue;
 		amount = slot_getattr(cs->slot, hold_amount_att, &isnull);
 		if (isnull)
 			continue;
-		sum = sum == NULL ? DatumGetNumericCopy(amount) : num_add(sum, DatumGetNumeric(amount));
+		states[i].reserved_usd = num_add(states[i].reserved_usd, DatumGetNumeric(amount));
 	}
-	return sum == NULL ? numeric_zero() : sum;
 }
 
 /* Raises the permission error that reading table relid with SELECT would raise. */
@@ -734,15 +770,26 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
+/* (limit - spent - reserved - estimate) / limit of a state, computed on first use. */
+static Numeric
+headroom_of(BudgetState *s, Numeric estimate0)
+{
+	if (s->headroom == NULL)
+		s->headroom = num_div(num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
+											  s->reserved_usd), estimate0),
+							  s->def->limit_usd);
+	return s->headroom;
+}
+
 /* True when state a binds before b: higher action, less headroom, lower id. */
 static bool
-binds_before(const BudgetState *a, const BudgetState *b)
+binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
 {
 	int			c;
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(a->headroom, b->headroom);
+	c = num_cmp(headroom_of(a, estimate0), headroom_of(b, estimate0));
 	if (c != 0)
 		return c < 0;
 	return a->def->id < b->def->id;
@@ -764,6 +811,8 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	TimestampTz clock;
 	BudgetState best;
 	bool		found = false;
+	BudgetState *states;
+	int			count = 0;
 	CounterScan spend_scan;
 	CounterScan hold_scan;
 	Snapshot	snapshot;
@@ -807,43 +856,47 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	clock = GetCurrentTimestamp();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
-	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 1);
+	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
 
+	states = palloc(sizeof(BudgetState) * Max(budget_count, 1));
 	for (i = 0; i < budget_count; i++)
 	{
 		const BudgetDef *b = &budgets[i];
-		BudgetState s;
+		BudgetState *s = &states[count];
 		TimestampTz first_bucket;
 		TimestampTz bucket;
-		Numeric		available;
 
 		if (b->starts_at > as_of || (b->has_ends_at && as_of >= b->ends_at))
 			continue;
 		if (!scope_matches(b, user_id, project_id, model, api_key_id, tags))
 			continue;
+		s->def = b;
+		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
+		s->spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
+		s->reserved_usd = numeric_zero();
+		s->wants_holds = clock >= s->period_start && clock < s->period_end;
+		count++;
+	}
+	add_holds(&hold_scan, states, count, clock);
 
-		s.def = b;
-		budget_period(b, as_of, &first_bucket, &bucket, &s.period_start, &s.period_end);
-		s.spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
-		if (clock >= s.period_start && clock < s.period_end)
-			s.reserved_usd = sum_holds(&hold_scan, b->id, clock);
-		else
-			s.reserved_usd = numeric_zero();
-		s.projected_usd = num_add(num_add(s.spent_usd, s.reserved_usd), estimate0);
+	for (i = 0; i < count; i++)
+	{
+		BudgetState *s = &states[i];
+		const BudgetDef *b = s->def;
+
+		s->projected_usd = num_add(num_add(s->spent_usd, s->reserved_usd), estimate0);
 		if (unpriced_blocks)
-			s.action = ACTION_BLOCK;
-		else if (num_cmp(s.projected_usd, b->limit_usd) > 0)
-			s.action = b->hard_limit ? ACTION_BLOCK : ACTION_WARN;
-		else if (b->first_warn != NULL &&
-				 num_cmp(s.projected_usd, num_mul(b->first_warn, b->limit_usd)) >= 0)
-			s.action = ACTION_WARN;
+			s->action = ACTION_BLOCK;
+		else if (num_cmp(s->projected_usd, b->limit_usd) > 0)
+			s->action = b->hard_limit ? ACTION_BLOCK : ACTION_WARN;
+		else if (b->warn_usd != NULL && num_cmp(s->projected_usd, b->warn_usd) >= 0)
+			s->action = ACTION_WARN;
 		else
-			s.action = ACTION_ALLOW;
-		available = num_sub(num_sub(num_sub(b->limit_usd, s.spent_usd), s.reserved_usd), estimate0);
-		s.headroom = num_div(available, b->limit_usd);
-		if (!found || binds_before(&s, &best))
+			s->action = ACTION_ALLOW;
+		s->headroom = NULL;
+		if (!found || binds_before(s, &best, estimate0))
 		{
-			best = s;
+			best = *s;
 			found = true;
 		}
 	}
