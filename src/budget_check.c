@@ -10,8 +10,8 @@
  *   and kept per backend in a memory context of their own.  A statement
  *   trigger on claudecost.budget and claudecost.exchange_rate
  *   (claudecost.budget_definitions_changed) sends a relcache invalidation
- *   for its table; the callback registered here marks the cache stale and
- *   the next check reloads it.  Each check first accepts pending
+ *   for its table.  The callback registered here then marks the cache
+ *   stale, and the next check reloads it.  Each check first accepts pending
  *   invalidations, so it sees every definition committed before it started.
  * - Period boundaries are computed in C with the same timestamp functions
  *   as claudecost.budget_bucket and claudecost.budget_period_end (calendar
@@ -843,6 +843,10 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	/*
 	 * Take the definitions committed so far; the new command id makes the
 	 * snapshot below see the writes of the statements before this one.
+	 *
+	 * NOTE: under REPEATABLE READ the counters and holds come from the
+	 * transaction snapshot, but the cached definitions are the latest
+	 * committed ones, where the SQL read them from the snapshot too.
 	 */
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
