@@ -83,6 +83,7 @@ typedef struct BudgetDef
 	Numeric		amount;			/* in currency */
 	char	   *currency;
 	bool		is_usd;
+	bool		is_utc;			/* time_zone is exactly 'UTC' */
 	Numeric		usd_per_unit;
 	Numeric		limit_usd;		/* amount * usd_per_unit */
 	char	   *user_id;		/* scope; NULL matches everything */
@@ -347,6 +348,7 @@ load_budgets(FunctionCallInfo fcinfo)
 		if (!isnull)
 			b->period_length = *DatumGetIntervalP(value);
 		b->time_zone = cache_text(tuple, desc, 14);
+		b->is_utc = VARSIZE_ANY_EXHDR(b->time_zone) == 3 && memcmp(VARDATA_ANY(b->time_zone), "UTC", 3) == 0;
 		b->starts_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 15, &isnull));
 		value = SPI_getbinval(tuple, desc, 16, &isnull);
 		b->has_ends_at = !isnull;
@@ -390,29 +392,41 @@ calendar_length(BudgetPeriod period)
 	return length;
 }
 
-/* date_trunc(unit, ts, zone) */
+/*
+ * date_trunc(unit, ts, zone).  In UTC the wall-clock time is the instant
+ * itself, so the plain timestamp truncation gives the same result without
+ * resolving the zone name on every call.
+ */
 static TimestampTz
-trunc_in_zone(const char *unit, TimestampTz ts, text *zone)
+trunc_in_zone(const char *unit, TimestampTz ts, const BudgetDef *b)
 {
+	if (b->is_utc)
+		return DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc,
+													 PointerGetDatum(cstring_to_text(unit)),
+													 TimestampGetDatum(ts)));
 	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_trunc_zone,
 												   PointerGetDatum(cstring_to_text(unit)),
 												   TimestampTzGetDatum(ts),
-												   PointerGetDatum(zone)));
+												   PointerGetDatum(b->time_zone)));
 }
 
-/* timezone(zone, ts): local wall-clock time of ts in zone. */
+/* timezone(zone, ts): local wall-clock time of ts in the budget's zone. */
 static Timestamp
-local_time(text *zone, TimestampTz ts)
+local_time(const BudgetDef *b, TimestampTz ts)
 {
-	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, PointerGetDatum(zone),
+	if (b->is_utc)
+		return ts;
+	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, PointerGetDatum(b->time_zone),
 												 TimestampTzGetDatum(ts)));
 }
 
-/* timezone(zone, local): the instant of a wall-clock time in zone. */
+/* timezone(zone, local): the instant of a wall-clock time in the budget's zone. */
 static TimestampTz
-instant_of(text *zone, Timestamp local)
+instant_of(const BudgetDef *b, Timestamp local)
 {
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, PointerGetDatum(zone),
+	if (b->is_utc)
+		return local;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, PointerGetDatum(b->time_zone),
 												   TimestampGetDatum(local)));
 }
 
@@ -442,22 +456,22 @@ budget_bucket(const BudgetDef *b, TimestampTz ts)
 	switch (b->period)
 	{
 		case PERIOD_DAILY:
-			return trunc_in_zone("day", ts, b->time_zone);
+			return trunc_in_zone("day", ts, b);
 		case PERIOD_WEEKLY:
-			return trunc_in_zone("week", ts, b->time_zone);
+			return trunc_in_zone("week", ts, b);
 		case PERIOD_MONTHLY:
-			return trunc_in_zone("month", ts, b->time_zone);
+			return trunc_in_zone("month", ts, b);
 		case PERIOD_QUARTERLY:
-			return trunc_in_zone("quarter", ts, b->time_zone);
+			return trunc_in_zone("quarter", ts, b);
 		case PERIOD_ANNUAL:
-			return trunc_in_zone("year", ts, b->time_zone);
+			return trunc_in_zone("year", ts, b);
 		case PERIOD_ROLLING:
 			/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
 			return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
 		case PERIOD_CUSTOM:
 			{
-				Timestamp	local_start = local_time(b->time_zone, b->starts_at);
-				Timestamp	local_ts = local_time(b->time_zone, ts);
+				Timestamp	local_start = local_time(b, b->starts_at);
+				Timestamp	local_ts = local_time(b, ts);
 				Datum		elapsed;
 				Datum		steps;
 				Interval   *offset;
@@ -476,7 +490,7 @@ budget_bucket(const BudgetDef *b, TimestampTz ts)
 				offset = DatumGetIntervalP(DirectFunctionCall2(interval_mul,
 															   IntervalPGetDatum(&b->period_length),
 															   steps));
-				return instant_of(b->time_zone, local_plus(local_start, offset));
+				return instant_of(b, local_plus(local_start, offset));
 			}
 	}
 	return ts;					/* keep the compiler quiet */
@@ -513,8 +527,8 @@ budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 
 		*first_bucket = *bucket;
 		*period_start = *bucket;
-		*period_end = instant_of(b->time_zone,
-								 local_plus(local_time(b->time_zone, *bucket), &length));
+		*period_end = instant_of(b,
+								 local_plus(local_time(b, *bucket), &length));
 	}
 }
 
@@ -569,10 +583,20 @@ scope_matches(const BudgetDef *b, text *user_id, text *project_id, text *model,
 	return tags_contain(b->tag, tags);
 }
 
+/* Numeric 0, allocated once; numerics are never modified in place. */
 static Numeric
 numeric_zero(void)
 {
-	return int64_to_numeric(0);
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext old_context = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = int64_to_numeric(0);
+		MemoryContextSwitchTo(old_context);
+	}
+	return zero;
 }
 
 static Numeric
