@@ -79,6 +79,16 @@ SELECT name, t, c_start, s_start, c_end, s_end, c_spent, s_spent
  ORDER BY name COLLATE "C", t
  LIMIT 5;
 
+-- At 'infinity' the periods of calendar and rolling budgets are infinite,
+-- as in SQL.
+SELECT b.name, d.period_start = s.period_start AS same_start, d.period_end = s.period_end AS same_end,
+       d.period_start, d.period_end
+  FROM claudecost.budget b
+ CROSS JOIN LATERAL claudecost.budget_check(0, project_id => b.project_id, as_of => 'infinity') d
+ CROSS JOIN LATERAL claudecost.budget_state('infinity', NULL, b.project_id, NULL, NULL, NULL) s
+ WHERE b.time_zone IN ('UTC', 'Europe/Berlin') AND b.period IN ('daily', 'rolling')
+ ORDER BY b.name COLLATE "C";
+
 -- Period lengths around the Berlin DST changes: 23 and 25 hour days.
 SELECT period_start, period_end, period_end - period_start AS length
   FROM claudecost.budget_check(0, project_id => 'Europe/Berlin daily', as_of => '2026-03-29 12:00');

@@ -466,6 +466,8 @@ budget_bucket(const BudgetDef *b, TimestampTz ts)
 		case PERIOD_ANNUAL:
 			return trunc_in_zone("year", ts, b);
 		case PERIOD_ROLLING:
+			if (TIMESTAMP_NOT_FINITE(ts))
+				return ts;
 			/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
 			return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
 		case PERIOD_CUSTOM:
