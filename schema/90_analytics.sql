@@ -1,0 +1,635 @@
+-- Analytics and reporting: the full usage report, BI views, exports,
+-- materialized monthly summaries, reconciliation with the Admin API cost
+-- report and a self-contained HTML report.
+--
+-- Every report reads claudecost.usage_hourly (UTC hours).  A report in
+-- another time zone attributes each hour bucket to the local day that
+-- contains the start of the hour, so in a zone with a half-hour offset
+-- (Asia/Kolkata, UTC+05:30) the bucket 18:00-19:00 UTC belongs to the local
+-- day of 23:30, even for a request made at 18:45 UTC (00:15 local).  A
+-- report period [start_time, end_time) contains the hour buckets whose
+-- start lies in it.
+--
+-- Two features need row detail that the hourly rollup does not keep:
+-- repeated prompts (usage.prompt_hash) and requests just over a
+-- long-context threshold.  Small auxiliary rollups, usage_analytics_prompt
+-- and usage_analytics_long_context, keep it, maintained by a statement
+-- trigger on usage like usage_hourly.
+
+------------------------------------------------------------------------
+-- Auxiliary rollups
+------------------------------------------------------------------------
+
+-- Requests per UTC hour and prompt hash; rows without a prompt_hash are
+-- not counted.
+CREATE TABLE claudecost.usage_analytics_prompt (
+    hour timestamptz NOT NULL,
+    prompt_hash text NOT NULL,
+    model text NOT NULL,
+    requests bigint NOT NULL DEFAULT 0,
+    input_tokens numeric NOT NULL DEFAULT 0,
+    cache_read_tokens numeric NOT NULL DEFAULT 0,
+    input_cost numeric NOT NULL DEFAULT 0,
+    total_cost numeric NOT NULL DEFAULT 0,
+    CONSTRAINT usage_analytics_prompt_key UNIQUE (hour, prompt_hash, model)
+);
+
+COMMENT ON TABLE claudecost.usage_analytics_prompt IS
+    'Requests, input tokens and USD cost per UTC hour, prompt hash and model, for repeated-prompt analysis';
+
+-- Requests billed at a long-context tier whose prompt (input + cache writes
+-- + cache reads) is at most 10% over the threshold of their price row.
+-- base_cost is what the same tokens cost at the standard-context rates.
+CREATE TABLE claudecost.usage_analytics_long_context (
+    hour timestamptz NOT NULL,
+    model text NOT NULL,
+    long_context_threshold bigint NOT NULL,
+    requests bigint NOT NULL DEFAULT 0,
+    prompt_tokens numeric NOT NULL DEFAULT 0,
+    total_cost numeric NOT NULL DEFAULT 0,
+    base_cost numeric NOT NULL DEFAULT 0,
+    CONSTRAINT usage_analytics_long_context_key UNIQUE (hour, model, long_context_threshold)
+);
+
+COMMENT ON TABLE claudecost.usage_analytics_long_context IS
+    'Long-context requests at most 10% over the threshold, per UTC hour and model, with their cost at standard rates';
+
+-- Applies the signed rows of a statement (source has a sign column and the
+-- usage columns) to both auxiliary rollups, keys in sorted order so that
+-- concurrent statements cannot deadlock.
+CREATE FUNCTION claudecost.usage_analytics_delta_sql(source text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $body$ SELECT pg_catalog.format($f$
+    WITH d AS (%1$s),
+    prompt AS (
+        INSERT INTO claudecost.usage_analytics_prompt AS a
+        SELECT claudecost.rollup_hour(d.occurred_at), d.prompt_hash, d.model,
+               sum(d.sign), sum(d.sign * d.input_tokens), sum(d.sign * d.cache_read_tokens),
+               coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
+        FROM d
+        WHERE d.prompt_hash IS NOT NULL
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 3
+        ON CONFLICT ON CONSTRAINT usage_analytics_prompt_key DO UPDATE SET
+            requests = a.requests + excluded.requests,
+            input_tokens = a.input_tokens + excluded.input_tokens,
+            cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens,
+            input_cost = a.input_cost + excluded.input_cost,
+            total_cost = a.total_cost + excluded.total_cost
+    )
+    INSERT INTO claudecost.usage_analytics_long_context AS a
+    SELECT claudecost.rollup_hour(d.occurred_at), d.model, p.long_context_threshold,
+           sum(d.sign),
+           sum(d.sign * (d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens
+                         + d.cache_read_tokens)),
+           sum(d.sign * d.total_cost),
+           -- Each cost component scaled back from the long-context rate to
+           -- the standard rate of the same token class.
+           sum(d.sign * (
+               coalesce(d.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
+               + coalesce(d.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
+               + coalesce(d.cache_write_cost, 0)
+                 * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
+                            p.input_per_mtok / p.long_input_per_mtok)
+               + coalesce(d.cache_read_cost, 0)
+                 * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
+                            p.input_per_mtok / p.long_input_per_mtok)
+               + coalesce(d.tool_cost, 0)))
+    FROM d
+    JOIN claudecost.price p ON p.id = d.price_id
+    WHERE d.long_context AND d.total_cost IS NOT NULL
+      AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
+      AND p.long_output_per_mtok > 0
+      AND d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens + d.cache_read_tokens
+          <= p.long_context_threshold * 1.1
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT ON CONSTRAINT usage_analytics_long_context_key DO UPDATE SET
+        requests = a.requests + excluded.requests,
+        prompt_tokens = a.prompt_tokens + excluded.prompt_tokens,
+        total_cost = a.total_cost + excluded.total_cost,
+        base_cost = a.base_cost + excluded.base_cost
+    $f$, source) $body$;
+
+-- Keeps usage_analytics_prompt and usage_analytics_long_context exact on
+-- INSERT, UPDATE (reprice included) and DELETE of usage.
+CREATE FUNCTION claudecost.usage_analytics_rollup()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE claudecost.usage_analytics_delta_sql(
+        CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT 1 AS sign, * FROM new_rows'
+            WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
+            ELSE 'SELECT -1 AS sign, * FROM old_rows'
+        END);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER usage_analytics_insert
+    AFTER INSERT ON claudecost.usage
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
+CREATE TRIGGER usage_analytics_update
+    AFTER UPDATE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
+CREATE TRIGGER usage_analytics_delete
+    AFTER DELETE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
+
+------------------------------------------------------------------------
+-- Helpers
+------------------------------------------------------------------------
+
+-- Raises an error unless [start_time, end_time) is a non-empty period and
+-- time_zone is a time zone name PostgreSQL recognizes.
+CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
+                                               time_zone text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF start_time IS NULL OR end_time IS NULL OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'report period and time zone must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF end_time <= start_time THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass an end_time later than start_time.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_abbrevs z WHERE z.abbrev = time_zone) THEN
+        RAISE EXCEPTION 'unrecognized time zone "%"', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass a name from pg_timezone_names, such as Europe/Berlin.';
+    END IF;
+END;
+$$;
+
+-- The price row in force for a model at a time (standard speed), or no row.
+CREATE FUNCTION claudecost.report_price(model text, at timestamptz)
+RETURNS SETOF claudecost.price
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.* FROM claudecost.price p
+    WHERE p.id = claudecost.price_id_for(report_price.model, report_price.at, 'standard')
+$$;
+
+-- One field of a CSV record as RFC 4180 writes it: quoted when it contains
+-- a comma, a double quote, CR or LF, with inner quotes doubled.
+CREATE FUNCTION claudecost.csv_field(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN value IS NULL THEN ''
+        WHEN value ~ '[",\r\n]' THEN '"' || pg_catalog.replace(value, '"', '""') || '"'
+        ELSE value
+    END
+$$;
+
+COMMENT ON FUNCTION claudecost.csv_field(text) IS
+    'A value as one RFC 4180 CSV field, quoted when needed; NULL becomes an empty field';
+
+-- Text with the five HTML special characters escaped.
+CREATE FUNCTION claudecost.html_escape(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.replace(coalesce(value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+           '"', '&quot;'), '''', '&#39;')
+$$;
+
+------------------------------------------------------------------------
+-- Optimization opportunities
+------------------------------------------------------------------------
+
+-- Savings opportunities found in the usage of [start_time, end_time), as a
+-- jsonb array sorted by potential_savings (USD, largest first).  Each
+-- element has type, description, potential_savings, savings_basis (how the
+-- figure was computed), effort and recommendations.  The figures are
+-- estimates from the rollups: they re-rate tokens with the published rates
+-- and ignore effects such as a longer answer from a smaller model.
+CREATE FUNCTION claudecost.usage_opportunities(start_time timestamptz, end_time timestamptz)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH h AS (
+        SELECT h.*,
+               h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+               + h.cache_write_1h_tokens + h.cache_read_tokens AS tokens
+        FROM claudecost.usage_hourly h
+        WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
+    ),
+    -- Models used in the period with their standard input rate at first use.
+    used_model AS (
+        SELECT h.model, min(h.hour) AS first_hour
+        FROM h WHERE h.total_cost > 0 GROUP BY h.model
+    ),
+    model_rate AS (
+        SELECT m.model, p.input_per_mtok
+        FROM used_model m CROSS JOIN LATERAL claudecost.report_price(m.model, m.first_hour) p
+    ),
+    cheapest AS (
+        SELECT r.model, r.input_per_mtok FROM model_rate r
+        ORDER BY r.input_per_mtok, r.model COLLATE "C" LIMIT 1
+    ),
+    -- Hour rows of a model at least 3x the cheapest model's input rate
+    -- whose answers average at most 500 output tokens: short answers that
+    -- the cheaper model already used in the organization could give.
+    downgrade AS (
+        SELECT h.model, c.model AS cheaper_model, sum(h.requests) AS requests,
+               sum(h.total_cost) AS cost,
+               sum(h.total_cost - h.tool_cost
+                   - (h.input_tokens * p.input_per_mtok + h.output_tokens * p.output_per_mtok
+                      + h.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok)
+                      + h.cache_write_1h_tokens * coalesce(p.cache_write_1h_per_mtok, p.input_per_mtok)
+                      + h.cache_read_tokens * coalesce(p.cache_read_per_mtok, p.input_per_mtok))
+                     / 1000000
+                     * CASE WHEN h.service_tier = 'batch' THEN coalesce(p.batch_multiplier, 1) ELSE 1 END)
+                   AS savings
+        FROM h
+        JOIN model_rate r ON r.model = h.model
+        CROSS JOIN cheapest c
+        CROSS JOIN LATERAL claudecost.report_price(c.model, h.hour) p
+        WHERE r.input_per_mtok >= 3 * c.input_per_mtok
+          AND h.output_tokens <= 500 * h.requests
+          AND h.unpriced_requests = 0
+        GROUP BY h.model, c.model
+    ),
+    overall AS (
+        SELECT sum(h.tokens) / NULLIF(sum(h.requests), 0) AS tokens_per_request FROM h
+    ),
+    -- Users and projects with at least 10 requests averaging more than
+    -- twice the tokens per request of the whole period.
+    heavy AS (
+        SELECT 'user' AS scope, h.user_id AS id, sum(h.requests) AS requests,
+               sum(h.tokens) / sum(h.requests) AS tokens_per_request, sum(h.total_cost) AS cost
+        FROM h GROUP BY h.user_id
+        UNION ALL
+        SELECT 'project', h.project_id, sum(h.requests),
+               sum(h.tokens) / sum(h.requests), sum(h.total_cost)
+        FROM h GROUP BY h.project_id
+    ),
+    heavy_selected AS (
+        SELECT x.*, x.cost * (1 - o.tokens_per_request / x.tokens_per_request) AS savings
+        FROM heavy x CROSS JOIN overall o
+        WHERE x.id <> '' AND x.requests >= 10 AND x.tokens_per_request > 2 * o.tokens_per_request
+    ),
+    -- Cache writes per model with fewer tokens read than written: the
+    -- write premium over plain input of the unread share is lost.
+    cache_write AS (
+        SELECT h.model,
+               sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS written,
+               sum(h.cache_read_tokens) AS read,
+               sum(h.cache_write_cost
+                   - (h.cache_write_5m_tokens + h.cache_write_1h_tokens) * p.input_per_mtok / 1000000
+                     * CASE WHEN h.service_tier = 'batch' THEN coalesce(p.batch_multiplier, 1) ELSE 1 END)
+                   AS premium
+        FROM h CROSS JOIN LATERAL claudecost.report_price(h.model, h.hour) p
+        WHERE h.cache_write_5m_tokens + h.cache_write_1h_tokens > 0
+        GROUP BY h.model
+    ),
+    unread_write AS (
+        SELECT w.*, w.premium * (1 - w.read / w.written) AS savings
+        FROM cache_write w
+        WHERE w.read < w.written AND w.premium > 0
+    ),
+    -- Prompts sent more than once in the period (same prompt_hash).
+    prompt AS (
+        SELECT a.prompt_hash, a.model, sum(a.requests) AS requests,
+               sum(a.input_tokens) AS input_tokens, sum(a.cache_read_tokens) AS cache_read_tokens,
+               sum(a.input_cost) AS input_cost, sum(a.total_cost) AS total_cost,
+               min(a.hour) AS first_hour
+        FROM claudecost.usage_analytics_prompt a
+        WHERE a.hour >= start_time AND a.hour < end_time AND a.requests <> 0
+        GROUP BY a.prompt_hash, a.model
+        HAVING sum(a.requests) > 1
+    ),
+    -- Repeated prompts whose input is mostly uncached: every repeat could
+    -- read the prompt from the cache (read rate instead of input rate) after
+    -- one 5-minute cache write (write premium over input once).
+    cacheable AS (
+        SELECT sum(pr.requests - 1) AS repeats,
+               sum(pr.input_cost / pr.requests * (pr.requests - 1)
+                       * (1 - coalesce(p.cache_read_per_mtok, p.input_per_mtok) / p.input_per_mtok)
+                   - pr.input_cost / pr.requests
+                       * (coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok) / p.input_per_mtok - 1))
+                   AS savings
+        FROM prompt pr CROSS JOIN LATERAL claudecost.report_price(pr.model, pr.first_hour) p
+        WHERE pr.input_tokens > pr.cache_read_tokens AND p.input_per_mtok > 0
+    ),
+    repeated AS (
+        SELECT count(*) AS prompts, sum(pr.requests - 1) AS repeats,
+               sum(pr.total_cost / pr.requests * (pr.requests - 1)) AS savings
+        FROM prompt pr
+    ),
+    -- Standard-tier requests without an end user (pipelines, jobs) on
+    -- models offered on the Batch API: the batch discount applies to the
+    -- token charges, not to server tools.
+    batchable AS (
+        SELECT sum(h.requests) AS requests,
+               sum((h.total_cost - h.tool_cost) * (1 - p.batch_multiplier)) AS savings
+        FROM h CROSS JOIN LATERAL claudecost.report_price(h.model, h.hour) p
+        WHERE h.service_tier = 'standard' AND h.user_id = '' AND p.batch_multiplier IS NOT NULL
+    ),
+    just_over AS (
+        SELECT sum(l.requests) AS requests, sum(l.total_cost - l.base_cost) AS savings,
+               min(l.long_context_threshold) AS threshold
+        FROM claudecost.usage_analytics_long_context l
+        WHERE l.hour >= start_time AND l.hour < end_time AND l.requests <> 0
+    ),
+    opportunity AS (
+        SELECT 'model_downgrade' AS type,
+               pg_catalog.format('%s requests to %s averaged at most 500 output tokens per hour bucket; %s, already in use, is at most a third of its input price.',
+                                 d.requests, d.model, d.cheaper_model) AS description,
+               d.savings AS potential_savings,
+               pg_catalog.format('Cost of those requests minus the same token counts at %s''s rates in force at each hour.',
+                                 d.cheaper_model) AS savings_basis,
+               'medium' AS effort,
+               pg_catalog.jsonb_build_array(
+                   pg_catalog.format('Route short-answer work (classification, extraction, routing) from %s to %s.', d.model, d.cheaper_model),
+                   'Compare answers of both models on a sample before switching.') AS recommendations
+        FROM downgrade d WHERE d.savings > 0
+        UNION ALL
+        SELECT 'high_tokens_per_request',
+               pg_catalog.format('%s %s averages %s tokens per request, more than twice the average of %s.',
+                                 s.scope, s.id, pg_catalog.round(s.tokens_per_request),
+                                 pg_catalog.round(o.tokens_per_request)),
+               s.savings,
+               pg_catalog.format('Cost of the %s scaled down to the average tokens per request: cost x (1 - average / %s tokens per request).',
+                                 s.scope, s.scope),
+               'medium',
+               pg_catalog.jsonb_build_array(
+                   'Trim conversation history or summarize it before resending.',
+                   'Move stable instructions and documents into a cached prompt prefix.',
+                   'Set max_tokens to what the task needs.')
+        FROM heavy_selected s CROSS JOIN overall o WHERE s.savings > 0
+        UNION ALL
+        SELECT 'unread_cache_writes',
+               pg_catalog.format('%s wrote %s prompt tokens to the cache and read %s back.',
+                                 w.model, w.written, w.read),
+               w.savings,
+               'Cache write premium over the input rate, times the share of written tokens never read: premium x (1 - read / written).',
+               'low',
+               pg_catalog.jsonb_build_array(
+                   'Put cache_control only on prefixes that are reused within the cache lifetime.',
+                   'Use the 5-minute cache instead of the 1-hour cache when reuse is quick.')
+        FROM unread_write w WHERE w.savings > 0
+        UNION ALL
+        SELECT 'cacheable_input',
+               pg_catalog.format('%s repeats of identical prompts were sent as uncached input.', c.repeats),
+               c.savings,
+               'Input cost of each repeat at the input rate minus the cache read rate, less one 5-minute cache write premium per prompt.',
+               'low',
+               pg_catalog.jsonb_build_array(
+                   'Mark the repeated prompt prefix with cache_control.',
+                   'Keep the cached prefix byte-identical across requests.')
+        FROM cacheable c WHERE c.savings > 0
+        UNION ALL
+        SELECT 'repeated_prompts',
+               pg_catalog.format('%s prompts were sent more than once (%s repeats with the same prompt_hash).',
+                                 r.prompts, r.repeats),
+               r.savings,
+               'Average cost per request of each repeated prompt times its repeats.',
+               'medium',
+               pg_catalog.jsonb_build_array(
+                   'Cache answers to identical deterministic prompts in the application.',
+                   'Check clients for retries that resend a request that succeeded.')
+        FROM repeated r WHERE r.savings > 0
+        UNION ALL
+        SELECT 'batch_processing',
+               pg_catalog.format('%s standard-tier requests had no end user and could run on the Message Batches API.',
+                                 b.requests),
+               b.savings,
+               'Token cost of those requests times (1 - batch multiplier of their price).',
+               'low',
+               pg_catalog.jsonb_build_array(
+                   'Send offline jobs (evaluations, backfills, reports) through the Message Batches API.',
+                   'Set user_id on interactive requests so that they are not counted here.')
+        FROM batchable b WHERE b.savings > 0
+        UNION ALL
+        SELECT 'long_context_threshold',
+               pg_catalog.format('%s requests were at most 10%% over a long-context threshold (%s prompt tokens) and were billed at long-context rates for all their tokens.',
+                                 j.requests, j.threshold),
+               j.savings,
+               'Cost of those requests minus the same tokens at the standard-context rates.',
+               'medium',
+               pg_catalog.jsonb_build_array(
+                   'Trim the prompt below the threshold (drop old turns, shorter documents).',
+                   'Split the work into two requests under the threshold.')
+        FROM just_over j WHERE j.savings > 0
+    )
+    SELECT coalesce(pg_catalog.jsonb_agg(
+               pg_catalog.jsonb_build_object(
+                   'type', o.type,
+                   'description', o.description,
+                   'potential_savings', pg_catalog.round(o.potential_savings, 6),
+                   'savings_basis', o.savings_basis,
+                   'effort', o.effort,
+                   'recommendations', o.recommendations)
+               ORDER BY o.potential_savings DESC, o.type COLLATE "C", o.description COLLATE "C"),
+           '[]'::jsonb)
+    FROM opportunity o
+$$;
+
+COMMENT ON FUNCTION claudecost.usage_opportunities(timestamptz, timestamptz) IS
+    'Estimated savings opportunities in the usage of a period, as a jsonb array sorted by potential savings';
+
+------------------------------------------------------------------------
+-- Full usage report
+------------------------------------------------------------------------
+
+-- Local days of a report period: from the day of start_time to the day of
+-- the last instant before end_time, in time_zone.
+CREATE FUNCTION claudecost.report_days(start_time timestamptz, end_time timestamptz, time_zone text)
+RETURNS TABLE (day_number integer, day date)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (d.n - 1)::integer, d.day::date
+    FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
+                                    ((end_time - interval '1 microsecond') AT TIME ZONE time_zone)::date::timestamp,
+                                    interval '1 day') WITH ORDINALITY AS d(day, n)
+$$;
+
+-- Requests, tokens and USD cost per local day of a period, zero days
+-- included, from usage_hourly.
+CREATE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timestamptz,
+                                        time_zone text DEFAULT 'UTC')
+RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, cost numeric)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.day_number, d.day, coalesce(sum(h.requests), 0)::bigint,
+           coalesce(sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                        + h.cache_write_1h_tokens + h.cache_read_tokens), 0),
+           coalesce(sum(h.total_cost), 0)
+    FROM claudecost.report_days(start_time, end_time, time_zone) d
+    LEFT JOIN claudecost.usage_hourly h
+      ON h.hour >= start_time AND h.hour < end_time
+     AND (h.hour AT TIME ZONE time_zone)::date = d.day
+    GROUP BY d.day_number, d.day
+$$;
+
+-- Trend figures over a daily cost series: averages, a 30-day projection
+-- and the least-squares slope, all in exact numeric arithmetic.
+CREATE FUNCTION claudecost.report_cost_trends(start_time timestamptz, end_time timestamptz,
+                                              time_zone text DEFAULT 'UTC')
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS (
+        SELECT * FROM claudecost.report_daily(start_time, end_time, time_zone)
+    ),
+    s AS (
+        SELECT count(*)::numeric AS n, sum(d.day_number)::numeric AS sx, sum(d.cost) AS sy,
+               sum(d.day_number::numeric * d.day_number) AS sxx, sum(d.day_number * d.cost) AS sxy
+        FROM d
+    ),
+    fit AS (
+        SELECT s.n, s.sy / s.n AS daily_average,
+               CASE WHEN s.n > 1 THEN (s.n * s.sxy - s.sx * s.sy) / (s.n * s.sxx - s.sx * s.sx) ELSE 0 END
+                   AS slope
+        FROM s
+    ),
+    peak AS (
+        SELECT d.day, d.cost FROM d ORDER BY d.cost DESC, d.day LIMIT 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+        'days', f.n,
+        'daily_average', pg_catalog.round(f.daily_average, 6),
+        'weekly_average', pg_catalog.round(f.daily_average * 7, 6),
+        'monthly_projection', pg_catalog.round(f.daily_average * 30, 6),
+        'daily_trend', pg_catalog.round(f.slope, 6),
+        'growth_rate', CASE WHEN f.daily_average > 0
+                            THEN pg_catalog.round(f.slope / f.daily_average * 100, 4) END,
+        'peak_day', CASE WHEN p.cost > 0 THEN pg_catalog.to_char(p.day, 'YYYY-MM-DD') END,
+        'peak_cost', p.cost)
+    FROM fit f CROSS JOIN peak p
+$$;
+
+COMMENT ON FUNCTION claudecost.report_cost_trends(timestamptz, timestamptz, text) IS
+    'Daily and weekly cost averages, 30-day projection, least-squares daily trend and growth rate (percent of the daily average per day), and peak day';
+
+CREATE FUNCTION claudecost.generate_usage_report(start_time timestamptz, end_time timestamptz,
+                                                 time_zone text DEFAULT 'UTC')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    report jsonb;
+BEGIN
+    PERFORM claudecost.report_check_period(start_time, end_time, time_zone);
+
+    WITH h AS (
+        SELECT h.model, NULLIF(h.user_id, '') AS user_id, NULLIF(h.project_id, '') AS project_id,
+               h.requests, h.unpriced_requests, h.total_cost,
+               h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+               + h.cache_write_1h_tokens + h.cache_read_tokens AS tokens
+        FROM claudecost.usage_hourly h
+        WHERE h.hour >= generate_usage_report.start_time AND h.hour < generate_usage_report.end_time
+          AND h.requests <> 0
+    ),
+    total AS (
+        SELECT coalesce(sum(h.requests), 0) AS requests,
+               coalesce(sum(h.unpriced_requests), 0) AS unpriced_requests,
+               coalesce(sum(h.tokens), 0) AS tokens, coalesce(sum(h.total_cost), 0) AS cost
+        FROM h
+    ),
+    by_model AS (
+        SELECT h.model, sum(h.requests) AS requests, sum(h.tokens) AS tokens, sum(h.total_cost) AS cost
+        FROM h GROUP BY h.model
+    ),
+    by_user AS (
+        SELECT h.user_id, sum(h.requests) AS requests, sum(h.tokens) AS tokens, sum(h.total_cost) AS cost
+        FROM h GROUP BY h.user_id
+    ),
+    by_project_user AS (
+        SELECT h.project_id, h.user_id, sum(h.requests) AS requests, sum(h.total_cost) AS cost,
+               pg_catalog.row_number() OVER (PARTITION BY h.project_id
+                                             ORDER BY sum(h.total_cost) DESC, h.user_id COLLATE "C")
+                   AS rank
+        FROM h GROUP BY h.project_id, h.user_id
+    ),
+    by_project AS (
+        SELECT h.project_id, sum(h.requests) AS requests, sum(h.tokens) AS tokens, sum(h.total_cost) AS cost
+        FROM h GROUP BY h.project_id
+    )
+    SELECT pg_catalog.jsonb_build_object(
+        'period_start', generate_usage_report.start_time,
+        'period_end', generate_usage_report.end_time,
+        'time_zone', generate_usage_report.time_zone,
+        'currency', 'USD',
+        'total_requests', t.requests,
+        'unpriced_requests', t.unpriced_requests,
+        'total_tokens', t.tokens,
+        'total_cost', t.cost,
+        'average_tokens_per_request',
+            CASE WHEN t.requests > 0 THEN pg_catalog.round(t.tokens / t.requests, 2) ELSE 0 END,
+        'average_cost_per_request',
+            CASE WHEN t.requests > 0 THEN pg_catalog.round(t.cost / t.requests, 6) ELSE 0 END,
+        'model_breakdown', coalesce((
+            SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'model', m.model, 'requests', m.requests, 'tokens', m.tokens, 'cost', m.cost,
+                       'percentage_of_total',
+                       CASE WHEN t.cost > 0 THEN pg_catalog.round(m.cost / t.cost * 100, 2) ELSE 0 END)
+                   ORDER BY m.cost DESC, m.model COLLATE "C")
+            FROM by_model m), '[]'),
+        'user_breakdown', coalesce((
+            SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'user_id', u.user_id, 'requests', u.requests, 'tokens', u.tokens, 'cost', u.cost,
+                       'average_tokens_per_request', pg_catalog.round(u.tokens / u.requests, 2))
+                   ORDER BY u.cost DESC, u.user_id COLLATE "C")
+            FROM by_user u), '[]'),
+        'project_breakdown', coalesce((
+            SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'project_id', p.project_id, 'requests', p.requests, 'tokens', p.tokens,
+                       'cost', p.cost,
+                       'top_users', (
+                           SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                      'user_id', pu.user_id, 'requests', pu.requests, 'cost', pu.cost)
+                                  ORDER BY pu.rank)
+                           FROM by_project_user pu
+                           WHERE pu.project_id IS NOT DISTINCT FROM p.project_id AND pu.rank <= 5))
+                   ORDER BY p.cost DESC, p.project_id COLLATE "C")
+            FROM by_project p), '[]'),
+        'daily_usage', (
+            SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'date', pg_catalog.to_char(d.day, 'YYYY-MM-DD'), 'requests', d.requests,
+                       'tokens', d.tokens, 'cost', d.cost)
+                   ORDER BY d.day)
+            FROM claudecost.report_daily(generate_usage_report.start_time, generate_usage_report.end_time,
+                                         generate_usage_report.time_zone) d),
+        'cost_trends', claudecost.report_cost_trends(generate_usage_report.start_time,
+                                                     generate_usage_report.end_time,
+                                                     generate_usage_report.time_zone),
+        'optimization_opportunities', claudecost.usage_opportunities(generate_usage_report.start_time,
+                                                                     generate_usage_report.end_time))
+    INTO report
+    FROM total t;
+
+    RETURN report;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.generate_usage_report(timestamptz, timestamptz, text) IS
+    'Usage report of [start_time, end_time) as jsonb: totals, breakdowns by model, user, project and local day, cost trends and optimization opportunities';
