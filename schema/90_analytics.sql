@@ -633,3 +633,437 @@ $$;
 
 COMMENT ON FUNCTION claudecost.generate_usage_report(timestamptz, timestamptz, text) IS
     'Usage report of [start_time, end_time) as jsonb: totals, breakdowns by model, user, project and local day, cost trends and optimization opportunities';
+
+------------------------------------------------------------------------
+-- Views for BI tools (UTC days and months)
+------------------------------------------------------------------------
+
+CREATE VIEW claudecost.daily_cost_by_model AS
+SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
+       h.model,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.daily_cost_by_model IS
+    'Requests, tokens and USD cost per UTC day and model';
+
+CREATE VIEW claudecost.daily_cost_by_user AS
+SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
+       NULLIF(h.user_id, '') AS user_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.daily_cost_by_user IS
+    'Requests, tokens and USD cost per UTC day and user (NULL: requests without a user)';
+
+CREATE VIEW claudecost.daily_cost_by_project AS
+SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
+       NULLIF(h.project_id, '') AS project_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens) AS input_tokens,
+       sum(h.output_tokens) AS output_tokens,
+       sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+       sum(h.cache_read_tokens) AS cache_read_tokens,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+COMMENT ON VIEW claudecost.daily_cost_by_project IS
+    'Requests, tokens and USD cost per UTC day and project (NULL: requests without a project)';
+
+CREATE VIEW claudecost.hourly_usage AS
+SELECT h.hour,
+       NULLIF(h.project_id, '') AS project_id,
+       h.model,
+       NULLIF(h.user_id, '') AS user_id,
+       NULLIF(h.api_key_id, '') AS api_key_id,
+       NULLIF(h.workspace_id, '') AS workspace_id,
+       h.service_tier,
+       h.context_window,
+       NULLIF(h.inference_geo, '') AS inference_geo,
+       NULLIF(h.speed, '') AS speed,
+       h.requests,
+       h.unpriced_requests,
+       h.input_tokens,
+       h.output_tokens,
+       h.cache_write_5m_tokens,
+       h.cache_write_1h_tokens,
+       h.cache_read_tokens,
+       h.web_search_requests,
+       h.web_fetch_requests,
+       h.input_cost,
+       h.output_cost,
+       h.cache_write_cost,
+       h.cache_read_cost,
+       h.tool_cost,
+       h.total_cost
+FROM claudecost.usage_hourly h
+WHERE h.requests <> 0;
+
+COMMENT ON VIEW claudecost.hourly_usage IS
+    'Requests, tokens and USD cost per UTC hour and every rollup dimension (NULL where usage had none)';
+
+-- Every UTC day from the first to the last day with usage, zero days
+-- included, with a trailing 7-day average.
+CREATE VIEW claudecost.cost_trends AS
+WITH daily AS (
+    SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
+           sum(h.total_cost) AS total_cost
+    FROM claudecost.usage_hourly h
+    GROUP BY 1
+    HAVING sum(h.requests) <> 0
+),
+days AS (
+    SELECT d::date AS day
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily) r,
+         pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
+),
+series AS (
+    SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
+    FROM days LEFT JOIN daily USING (day)
+)
+SELECT s.day,
+       s.requests,
+       s.total_cost,
+       pg_catalog.round(avg(s.total_cost) OVER w7, 6) AS cost_7day_average,
+       s.total_cost - pg_catalog.lag(s.total_cost) OVER w AS change_from_previous_day,
+       sum(s.total_cost) OVER (PARTITION BY pg_catalog.date_trunc('month', s.day) ORDER BY s.day)
+           AS month_to_date_cost
+FROM series s
+WINDOW w AS (ORDER BY s.day), w7 AS (ORDER BY s.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW);
+
+COMMENT ON VIEW claudecost.cost_trends IS
+    'USD cost per UTC day with zero days, trailing 7-day average, day-over-day change and month-to-date total';
+
+-- Budget status for reports.  The view reads claudecost.budget_status when
+-- the budget tables are installed and has no rows otherwise, with the same
+-- columns either way.
+DO $$
+BEGIN
+    IF pg_catalog.to_regclass('claudecost.budget_status') IS NOT NULL THEN
+        EXECUTE $v$
+            CREATE VIEW claudecost.budget_report AS
+            SELECT s.budget_id::bigint AS budget_id, s.budget_name::text AS budget_name,
+                   s.period_start::timestamptz AS period_start, s.period_end::timestamptz AS period_end,
+                   s.budget_amount::numeric AS budget_amount, s.spent_amount::numeric AS spent_amount,
+                   s.remaining_amount::numeric AS remaining_amount,
+                   s.usage_percentage::numeric AS usage_percentage,
+                   CASE WHEN s.is_exceeded THEN 'exceeded' WHEN s.is_warning THEN 'warning' ELSE 'ok' END
+                       AS status,
+                   s.currency::text AS currency
+            FROM claudecost.budget_status s
+            WHERE s.enabled $v$;
+    ELSE
+        EXECUTE $v$
+            CREATE VIEW claudecost.budget_report AS
+            SELECT NULL::bigint AS budget_id, NULL::text AS budget_name,
+                   NULL::timestamptz AS period_start, NULL::timestamptz AS period_end,
+                   NULL::numeric AS budget_amount, NULL::numeric AS spent_amount,
+                   NULL::numeric AS remaining_amount, NULL::numeric AS usage_percentage,
+                   NULL::text AS status, NULL::text AS currency
+            WHERE false $v$;
+    END IF;
+END
+$$;
+
+COMMENT ON VIEW claudecost.budget_report IS
+    'Enabled budgets with spend in their current period and status ok, warning or exceeded; empty without budgets';
+
+------------------------------------------------------------------------
+-- Admin API cost report shape and reconciliation
+------------------------------------------------------------------------
+
+-- The ledger in the shape of Anthropic's Admin API cost report: one row per
+-- UTC day, workspace, model, cost type, token type, context window, service
+-- tier and inference geo, amount in US cents.  Cache write cost is split
+-- into 5-minute and 1-hour writes by the rates of the price in force at the
+-- start of each hour.  A NULL inference_geo is reported as 'global', the
+-- API default.
+CREATE VIEW claudecost.admin_cost_report AS
+WITH h AS (
+    SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
+           NULLIF(h.workspace_id, '') AS workspace_id,
+           coalesce(claudecost.resolve_model(h.model), h.model) AS model,
+           h.context_window, h.service_tier,
+           coalesce(NULLIF(h.inference_geo, ''), 'global') AS inference_geo,
+           h.input_cost, h.output_cost, h.cache_read_cost, h.tool_cost,
+           CASE WHEN h.cache_write_cost = 0 THEN 0
+                ELSE h.cache_write_cost * h.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, 1)
+                     / NULLIF(h.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, 1)
+                              + h.cache_write_1h_tokens * coalesce(p.cache_write_1h_per_mtok, 1), 0)
+           END AS cache_write_5m_cost,
+           h.cache_write_cost
+    FROM claudecost.usage_hourly h
+    LEFT JOIN claudecost.price p
+      ON p.id = claudecost.price_id_for(h.model, h.hour, coalesce(NULLIF(h.speed, ''), 'standard'))
+    WHERE h.requests <> 0
+),
+line AS (
+    SELECT h.day, h.workspace_id, h.model, x.cost_type, x.token_type, h.context_window,
+           h.service_tier, h.inference_geo, x.cost
+    FROM h
+    CROSS JOIN LATERAL (VALUES
+        ('tokens', 'uncached_input_tokens', h.input_cost),
+        ('tokens', 'output_tokens', h.output_cost),
+        ('tokens', 'cache_read_input_tokens', h.cache_read_cost),
+        ('tokens', 'cache_creation.ephemeral_5m_input_tokens', coalesce(h.cache_write_5m_cost, 0)),
+        ('tokens', 'cache_creation.ephemeral_1h_input_tokens',
+         h.cache_write_cost - coalesce(h.cache_write_5m_cost, 0)),
+        ('web_search', NULL, h.tool_cost)) AS x(cost_type, token_type, cost)
+)
+SELECT l.day, l.workspace_id, l.model, l.cost_type, l.token_type, l.context_window, l.service_tier,
+       l.inference_geo, pg_catalog.trim_scale(sum(l.cost) * 100) AS amount, 'USD'::text AS currency
+FROM line l
+GROUP BY l.day, l.workspace_id, l.model, l.cost_type, l.token_type, l.context_window, l.service_tier,
+         l.inference_geo
+HAVING sum(l.cost) <> 0;
+
+COMMENT ON VIEW claudecost.admin_cost_report IS
+    'Ledger cost per UTC day, workspace, model, cost type, token type, context window, service tier and inference geo, in US cents as in the Admin API cost report';
+
+-- Result lines of a list of Admin API cost report pages: bucket day (UTC),
+-- model and amount (cents, as text); a bucket without results gives one
+-- line with NULL model and amount.
+CREATE FUNCTION claudecost.reconcile_lines(pages jsonb)
+RETURNS TABLE (day date, model text, amount text)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ((b->>'starting_at')::timestamptz AT TIME ZONE 'UTC')::date, r->>'model', r->>'amount'
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b
+         LEFT JOIN LATERAL jsonb_array_elements(coalesce(b->'results', '[]')) r ON true
+$$;
+
+-- Compares a downloaded Admin API cost report with the ledger, per UTC day
+-- and model.  cost_report is one response ({"data": [...]}) or an array of
+-- paginated responses; amounts are decimal strings in cents.  Only the
+-- days of the report's buckets are compared.
+CREATE FUNCTION claudecost.reconcile(cost_report jsonb)
+RETURNS TABLE (day date, model text, report_amount numeric, ledger_amount numeric,
+               difference numeric, status text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pages jsonb;
+    bad record;
+BEGIN
+    IF cost_report IS NULL THEN
+        RAISE EXCEPTION 'cost report must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    pages := CASE jsonb_typeof(cost_report) WHEN 'array' THEN cost_report
+                                            ELSE jsonb_build_array(cost_report) END;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(pages) pg
+               WHERE jsonb_typeof(pg) <> 'object' OR jsonb_typeof(pg->'data') IS DISTINCT FROM 'array') THEN
+        RAISE EXCEPTION 'invalid cost report'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
+    END IF;
+
+    SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
+    WHERE l.day IS NULL
+       OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
+    LIMIT 1;
+    IF FOUND AND bad.day IS NULL THEN
+        RAISE EXCEPTION 'missing starting_at in cost report bucket'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Each bucket of a cost report needs its starting_at time.';
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid amount "%" in cost report', bad.amount
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Amounts are decimal strings in US cents, such as "123.78912".';
+    END IF;
+
+    RETURN QUERY
+    WITH report AS (
+        SELECT l.day, l.model, sum(l.amount::numeric) AS amount
+        FROM claudecost.reconcile_lines(pages) l
+        WHERE l.amount IS NOT NULL
+        GROUP BY l.day, l.model
+    ),
+    report_day AS (
+        SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l
+    ),
+    ledger AS (
+        SELECT a.day, a.model, sum(a.amount) AS amount
+        FROM claudecost.admin_cost_report a
+        WHERE a.day IN (SELECT d.day FROM report_day d)
+        GROUP BY a.day, a.model
+    )
+    SELECT x.line_day, x.line_model, x.report_cents, x.ledger_cents,
+           pg_catalog.trim_scale(x.ledger_cents - x.report_cents),
+           CASE WHEN x.in_report AND NOT x.in_ledger THEN 'missing_in_ledger'
+                WHEN x.in_ledger AND NOT x.in_report THEN 'missing_in_report'
+                WHEN x.report_cents = x.ledger_cents THEN 'match'
+                ELSE 'mismatch' END
+    FROM (
+        SELECT coalesce(r.day, g.day) AS line_day, coalesce(r.model, g.model) AS line_model,
+               pg_catalog.trim_scale(coalesce(r.amount, 0)) AS report_cents,
+               pg_catalog.trim_scale(coalesce(g.amount, 0)) AS ledger_cents,
+               r.day IS NOT NULL AS in_report, g.day IS NOT NULL AS in_ledger
+        FROM report r
+        FULL JOIN ledger g ON g.day = r.day AND g.model IS NOT DISTINCT FROM r.model
+    ) x
+    ORDER BY x.line_day, x.line_model COLLATE "C";
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.reconcile(jsonb) IS
+    'Per UTC day and model: Admin API cost report amount, ledger amount and difference in US cents, with status match, mismatch, missing_in_ledger or missing_in_report';
+
+------------------------------------------------------------------------
+-- Exports
+------------------------------------------------------------------------
+
+CREATE FUNCTION claudecost.export_usage_report(start_time timestamptz, end_time timestamptz,
+                                               format text DEFAULT 'json', time_zone text DEFAULT 'UTC')
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    csv text;
+BEGIN
+    IF format IS NULL OR format NOT IN ('json', 'csv') THEN
+        RAISE EXCEPTION 'unrecognized export format "%"', coalesce(format, 'null')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass json or csv.';
+    END IF;
+    IF format = 'json' THEN
+        RETURN claudecost.generate_usage_report(start_time, end_time, time_zone)::text;
+    END IF;
+
+    PERFORM claudecost.report_check_period(start_time, end_time, time_zone);
+    -- One record per local day and model, CRLF line ends as in RFC 4180.
+    SELECT string_agg(line, E'\r\n' ORDER BY n, day, model COLLATE "C") || E'\r\n' INTO csv
+    FROM (
+        SELECT 0 AS n, NULL::date AS day, NULL::text AS model,
+               'date,model,requests,unpriced_requests,input_tokens,output_tokens,cache_write_tokens,cache_read_tokens,total_tokens,cost' AS line
+        UNION ALL
+        SELECT 1, x.day, x.model,
+               concat_ws(',', to_char(x.day, 'YYYY-MM-DD'), claudecost.csv_field(x.model), x.requests,
+                         x.unpriced_requests, x.input_tokens, x.output_tokens, x.cache_write_tokens,
+                         x.cache_read_tokens, x.total_tokens, x.cost)
+        FROM (
+            SELECT (h.hour AT TIME ZONE export_usage_report.time_zone)::date AS day, h.model,
+                   sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
+                   sum(h.input_tokens) AS input_tokens, sum(h.output_tokens) AS output_tokens,
+                   sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
+                   sum(h.cache_read_tokens) AS cache_read_tokens,
+                   sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                       + h.cache_write_1h_tokens + h.cache_read_tokens) AS total_tokens,
+                   sum(h.total_cost) AS cost
+            FROM claudecost.usage_hourly h
+            WHERE h.hour >= start_time AND h.hour < end_time
+            GROUP BY 1, 2
+            HAVING sum(h.requests) <> 0
+        ) x
+    ) lines;
+    RETURN csv;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.export_usage_report(timestamptz, timestamptz, text, text) IS
+    'Usage report of a period as json (generate_usage_report) or as RFC 4180 CSV with one record per local day and model';
+
+------------------------------------------------------------------------
+-- Materialized monthly summaries
+------------------------------------------------------------------------
+
+CREATE MATERIALIZED VIEW claudecost.monthly_cost_by_model AS
+SELECT pg_catalog.date_trunc('month', h.hour AT TIME ZONE 'UTC')::date AS month,
+       h.model,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.input_cost) AS input_cost,
+       sum(h.output_cost) AS output_cost,
+       sum(h.cache_write_cost) AS cache_write_cost,
+       sum(h.cache_read_cost) AS cache_read_cost,
+       sum(h.tool_cost) AS tool_cost,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+CREATE UNIQUE INDEX monthly_cost_by_model_key ON claudecost.monthly_cost_by_model (month, model);
+
+COMMENT ON MATERIALIZED VIEW claudecost.monthly_cost_by_model IS
+    'Requests, tokens and USD cost per UTC month and model; current after claudecost.refresh_reports()';
+
+CREATE MATERIALIZED VIEW claudecost.monthly_cost_by_user AS
+SELECT pg_catalog.date_trunc('month', h.hour AT TIME ZONE 'UTC')::date AS month,
+       NULLIF(h.user_id, '') AS user_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+CREATE UNIQUE INDEX monthly_cost_by_user_key ON claudecost.monthly_cost_by_user (month, user_id);
+
+COMMENT ON MATERIALIZED VIEW claudecost.monthly_cost_by_user IS
+    'Requests, tokens and USD cost per UTC month and user; current after claudecost.refresh_reports()';
+
+CREATE MATERIALIZED VIEW claudecost.monthly_cost_by_project AS
+SELECT pg_catalog.date_trunc('month', h.hour AT TIME ZONE 'UTC')::date AS month,
+       NULLIF(h.project_id, '') AS project_id,
+       sum(h.requests)::bigint AS requests,
+       sum(h.unpriced_requests)::bigint AS unpriced_requests,
+       sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens + h.cache_write_1h_tokens
+           + h.cache_read_tokens) AS total_tokens,
+       sum(h.total_cost) AS total_cost
+FROM claudecost.usage_hourly h
+GROUP BY 1, 2
+HAVING sum(h.requests) <> 0;
+
+CREATE UNIQUE INDEX monthly_cost_by_project_key ON claudecost.monthly_cost_by_project (month, project_id);
+
+COMMENT ON MATERIALIZED VIEW claudecost.monthly_cost_by_project IS
+    'Requests, tokens and USD cost per UTC month and project; current after claudecost.refresh_reports()';
+
+-- Refreshes the monthly materialized views without blocking readers.
+CREATE FUNCTION claudecost.refresh_reports()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    REFRESH MATERIALIZED VIEW CONCURRENTLY claudecost.monthly_cost_by_model;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY claudecost.monthly_cost_by_user;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY claudecost.monthly_cost_by_project;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.refresh_reports() IS
+    'Refreshes the monthly_cost_by_* materialized views concurrently (readers are not blocked)';
