@@ -1067,3 +1067,182 @@ $$;
 
 COMMENT ON FUNCTION claudecost.refresh_reports() IS
     'Refreshes the monthly_cost_by_* materialized views concurrently (readers are not blocked)';
+
+------------------------------------------------------------------------
+-- Self-contained HTML report
+------------------------------------------------------------------------
+
+-- Fill colour of the n-th series (1-based), cycling through eight colours.
+CREATE FUNCTION claudecost.report_color(n bigint)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT (ARRAY['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#9c755f'])
+           [((n - 1) % 8) + 1]
+$$;
+
+-- Horizontal bar chart (inline SVG) of labelled USD amounts, largest first.
+CREATE FUNCTION claudecost.report_html_bars(chart_class text, labels text[], amounts numeric[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH item AS (
+        SELECT l.label, l.amount, l.n,
+               max(l.amount) OVER () AS top
+        FROM unnest(labels, amounts) WITH ORDINALITY AS l(label, amount, n)
+    )
+    SELECT format('<svg class="%s" xmlns="http://www.w3.org/2000/svg" width="760" height="%s" role="img">',
+                  chart_class, 24 * greatest(count(*), 1) + 8)
+           || coalesce(string_agg(format(
+                  '<g class="bar" data-label="%1$s" data-cost="%2$s"><text x="0" y="%3$s">%1$s</text>'
+                  || '<rect x="220" y="%4$s" width="%5$s" height="16" fill="%6$s"><title>%1$s: USD %2$s</title></rect>'
+                  || '<text x="%7$s" y="%3$s">USD %8$s</text></g>',
+                  claudecost.html_escape(coalesce(i.label, '(none)')), i.amount,
+                  24 * i.n - 4, 24 * i.n - 16,
+                  CASE WHEN i.top > 0 THEN round(i.amount / i.top * 440, 2) ELSE 0 END,
+                  claudecost.report_color(i.n),
+                  CASE WHEN i.top > 0 THEN round(i.amount / i.top * 440, 2) ELSE 0 END + 226,
+                  round(i.amount, 2)), '' ORDER BY i.n), '')
+           || '</svg>'
+    FROM item i
+$$;
+
+CREATE FUNCTION claudecost.report_html(start_time timestamptz, end_time timestamptz,
+                                       time_zone text DEFAULT 'UTC')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    report jsonb;
+    day_count integer;
+    top_cost numeric;
+    chart text;
+    legend text;
+    budgets text;
+    opportunities text;
+    bar_width numeric;
+BEGIN
+    report := claudecost.generate_usage_report(start_time, end_time, time_zone);
+
+    -- Daily cost stacked by model: one <g class="series"> per model, one
+    -- <rect> per local day with cost, bars scaled to the costliest day.
+    SELECT count(*), max(d.cost) INTO day_count, top_cost
+    FROM claudecost.report_daily(start_time, end_time, time_zone) d;
+    bar_width := round(720.0 / day_count, 2);
+
+    WITH cell AS (
+        SELECT h.model, (h.hour AT TIME ZONE time_zone)::date AS day, sum(h.total_cost) AS cost
+        FROM claudecost.usage_hourly h
+        WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
+        GROUP BY 1, 2
+        HAVING sum(h.total_cost) > 0
+    ),
+    model_rank AS (
+        SELECT c.model, row_number() OVER (ORDER BY sum(c.cost) DESC, c.model COLLATE "C") AS rank
+        FROM cell c GROUP BY c.model
+    ),
+    placed AS (
+        SELECT c.model, r.rank, c.day, d.day_number, c.cost,
+               coalesce(sum(c.cost) OVER (PARTITION BY c.day ORDER BY r.rank
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS below
+        FROM cell c
+        JOIN model_rank r USING (model)
+        JOIN claudecost.report_daily(start_time, end_time, time_zone) d ON d.day = c.day
+    ),
+    series AS (
+        SELECT p.model, p.rank,
+               string_agg(format('<rect x="%s" y="%s" width="%s" height="%s" data-date="%s" data-cost="%s"><title>%s %s: USD %s</title></rect>',
+                                 40 + p.day_number * bar_width + 1,
+                                 round(250 - (p.below + p.cost) / top_cost * 240, 2),
+                                 greatest(bar_width - 2, 1),
+                                 round(p.cost / top_cost * 240, 2),
+                                 to_char(p.day, 'YYYY-MM-DD'), p.cost,
+                                 to_char(p.day, 'YYYY-MM-DD'), claudecost.html_escape(p.model),
+                                 round(p.cost, 4)),
+                          '' ORDER BY p.day) AS rects
+        FROM placed p GROUP BY p.model, p.rank
+    )
+    SELECT string_agg(format('<g class="series" data-series="%s" fill="%s">%s</g>',
+                             claudecost.html_escape(s.model), claudecost.report_color(s.rank), s.rects),
+                      '' ORDER BY s.rank),
+           string_agg(format('<li><span class="swatch" style="background:%s"></span>%s</li>',
+                             claudecost.report_color(s.rank), claudecost.html_escape(s.model)),
+                      '' ORDER BY s.rank)
+    INTO chart, legend
+    FROM series s;
+
+    chart := '<svg class="daily-cost" xmlns="http://www.w3.org/2000/svg" width="780" height="290" role="img">'
+             || '<line x1="40" y1="250" x2="760" y2="250" stroke="#555"/>'
+             || format('<text x="0" y="14">USD %s</text>', round(coalesce(top_cost, 0), 2))
+             || coalesce(chart, '')
+             || (SELECT string_agg(format('<text x="%s" y="270" font-size="10">%s</text>',
+                                          40 + d.day_number * bar_width, to_char(d.day, 'MM-DD')),
+                                   '' ORDER BY d.day)
+                 FROM claudecost.report_daily(start_time, end_time, time_zone) d
+                 WHERE d.day_number % greatest(day_count / 10, 1) = 0)
+             || '</svg>';
+
+    -- Budget gauges: one bar per budget, filled to its usage percentage.
+    SELECT string_agg(format(
+               '<div class="gauge %1$s" data-budget="%2$s"><span>%2$s: %3$s%% of %4$s %5$s (%1$s)</span>'
+               || '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="18" role="img">'
+               || '<rect x="0" y="0" width="300" height="18" fill="#ddd"/>'
+               || '<rect class="gauge-fill" x="0" y="0" width="%6$s" height="18" fill="%7$s"/></svg></div>',
+               claudecost.html_escape(b.status), claudecost.html_escape(b.budget_name),
+               round(coalesce(b.usage_percentage, 0), 1), b.budget_amount, claudecost.html_escape(b.currency),
+               round(least(greatest(coalesce(b.usage_percentage, 0), 0), 100) * 3, 2),
+               CASE b.status WHEN 'exceeded' THEN '#e15759' WHEN 'warning' THEN '#edc948' ELSE '#59a14f' END),
+               '' ORDER BY b.budget_name COLLATE "C")
+    INTO budgets
+    FROM claudecost.budget_report b;
+
+    SELECT string_agg(format('<li class="opportunity" data-type="%s"><strong>%s</strong>: USD %s, effort %s. %s'
+                             || '<br><small>%s</small><ul>%s</ul></li>',
+                             claudecost.html_escape(o->>'type'), claudecost.html_escape(o->>'type'),
+                             round((o->>'potential_savings')::numeric, 2),
+                             claudecost.html_escape(o->>'effort'), claudecost.html_escape(o->>'description'),
+                             claudecost.html_escape(o->>'savings_basis'),
+                             (SELECT string_agg('<li>' || claudecost.html_escape(r) || '</li>', '')
+                              FROM jsonb_array_elements_text(o->'recommendations') r)),
+                      '' ORDER BY n)
+    INTO opportunities
+    FROM jsonb_array_elements(report->'optimization_opportunities') WITH ORDINALITY AS x(o, n);
+
+    RETURN '<!DOCTYPE html>' || E'\n'
+        || '<html lang="en"><head><meta charset="utf-8">'
+        || format('<title>Claude usage report %s to %s</title>',
+                  claudecost.html_escape(report->>'period_start'), claudecost.html_escape(report->>'period_end'))
+        || '<style>body{font-family:sans-serif;margin:2em;color:#222}svg text{font-size:12px;fill:#222}'
+        || '.legend{list-style:none;padding:0}.legend li{display:inline-block;margin-right:1em}'
+        || '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}'
+        || 'table{border-collapse:collapse}td,th{padding:2px 8px;text-align:right}</style></head><body>'
+        || format('<h1>Claude usage report</h1><p>%s to %s (%s)</p>',
+                  claudecost.html_escape(report->>'period_start'), claudecost.html_escape(report->>'period_end'),
+                  claudecost.html_escape(time_zone))
+        || format('<table class="totals"><tr><th>Requests</th><th>Tokens</th><th>Cost (USD)</th><th>Unpriced requests</th></tr>'
+                  || '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr></table>',
+                  report->>'total_requests', report->>'total_tokens',
+                  round((report->>'total_cost')::numeric, 2), report->>'unpriced_requests')
+        || '<h2>Daily cost by model</h2>' || chart
+        || '<ul class="legend">' || coalesce(legend, '') || '</ul>'
+        || '<h2>Cost by project</h2>'
+        || (SELECT claudecost.report_html_bars('project-cost', array_agg(p->>'project_id' ORDER BY n),
+                                               array_agg((p->>'cost')::numeric ORDER BY n))
+            FROM jsonb_array_elements(report->'project_breakdown') WITH ORDINALITY AS x(p, n))
+        || '<h2>Cost by user</h2>'
+        || (SELECT claudecost.report_html_bars('user-cost', array_agg(u->>'user_id' ORDER BY n),
+                                               array_agg((u->>'cost')::numeric ORDER BY n))
+            FROM jsonb_array_elements(report->'user_breakdown') WITH ORDINALITY AS x(u, n))
+        || '<h2>Budgets</h2>'
+        || coalesce('<div class="budgets">' || budgets || '</div>', '<p class="no-budgets">No budgets.</p>')
+        || '<h2>Optimization opportunities</h2>'
+        || coalesce('<ol class="opportunities">' || opportunities || '</ol>',
+                    '<p class="no-opportunities">None found.</p>')
+        || '</body></html>' || E'\n';
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_html(timestamptz, timestamptz, text) IS
+    'Self-contained HTML page (inline SVG, no scripts or network) with daily cost by model, cost by project and user, budget gauges and optimization opportunities';
