@@ -877,18 +877,21 @@ COMMENT ON FUNCTION claudecost.get_cost_breakdown() IS
 --
 -- Two features need row detail that the hourly rollup does not keep:
 -- repeated prompts (usage.prompt_hash) and requests just over a
--- long-context threshold.  Small auxiliary rollups, usage_analytics_prompt
--- and usage_analytics_long_context, keep it, maintained by a statement
--- trigger on usage like usage_hourly.
+-- long-context threshold.  Small auxiliary rollups keep it, maintained by
+-- a statement trigger on usage like usage_hourly: usage_analytics_prompt
+-- per UTC day and prompt hash (a report counts the days that start in its
+-- period) and usage_analytics_long_context per UTC hour.
 
 ------------------------------------------------------------------------
 -- Auxiliary rollups
 ------------------------------------------------------------------------
 
--- Requests per UTC hour and prompt hash; rows without a prompt_hash are
--- not counted.
+-- Requests per UTC day, prompt hash and model; rows without a prompt_hash
+-- are not counted.  The grain is a day, not an hour, because its size
+-- grows with the distinct prompts per bucket: a day bucket holds each
+-- prompt once however often it was sent that day.
 CREATE TABLE claudecost.usage_analytics_prompt (
-    hour timestamptz NOT NULL,
+    day date NOT NULL,
     prompt_hash text NOT NULL,
     model text NOT NULL,
     requests bigint NOT NULL DEFAULT 0,
@@ -896,11 +899,11 @@ CREATE TABLE claudecost.usage_analytics_prompt (
     cache_read_tokens numeric NOT NULL DEFAULT 0,
     input_cost numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_prompt_key UNIQUE (hour, prompt_hash, model)
+    CONSTRAINT usage_analytics_prompt_key UNIQUE (day, prompt_hash, model)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt IS
-    'Requests, input tokens and USD cost per UTC hour, prompt hash and model, for repeated-prompt analysis';
+    'Requests, input tokens and USD cost per UTC day, prompt hash and model, for repeated-prompt analysis';
 
 -- Requests billed at a long-context tier whose prompt (input + cache writes
 -- + cache reads) is at most 10% over the threshold of their price row.
@@ -929,7 +932,7 @@ AS $body$ SELECT pg_catalog.format($f$
     WITH d AS (%1$s),
     prompt AS (
         INSERT INTO claudecost.usage_analytics_prompt AS a
-        SELECT claudecost.rollup_hour(d.occurred_at), d.prompt_hash, d.model,
+        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date, d.prompt_hash, d.model,
                sum(d.sign), sum(d.sign * d.input_tokens), sum(d.sign * d.cache_read_tokens),
                coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
         FROM d
@@ -1176,14 +1179,17 @@ AS $$
         FROM cache_write w
         WHERE w.read < w.written AND w.premium > 0
     ),
-    -- Prompts sent more than once in the period (same prompt_hash).
+    -- Prompts sent more than once in the UTC days that start in the period
+    -- (same prompt_hash).
     prompt AS (
         SELECT a.prompt_hash, a.model, sum(a.requests) AS requests,
                sum(a.input_tokens) AS input_tokens, sum(a.cache_read_tokens) AS cache_read_tokens,
                sum(a.input_cost) AS input_cost, sum(a.total_cost) AS total_cost,
-               min(a.hour) AS first_hour
+               min(a.day)::timestamp AT TIME ZONE 'UTC' AS first_hour
         FROM claudecost.usage_analytics_prompt a
-        WHERE a.hour >= start_time AND a.hour < end_time AND a.requests <> 0
+        WHERE a.day >= (start_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
+          AND a.day < (end_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
+          AND a.requests <> 0
         GROUP BY a.prompt_hash, a.model
         HAVING sum(a.requests) > 1
     ),

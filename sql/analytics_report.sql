@@ -158,6 +158,12 @@ FROM jsonb_array_elements(claudecost.usage_opportunities('2026-03-02', '2026-03-
                           || claudecost.usage_opportunities('2026-03-07', '2026-03-08')) o
 ORDER BY o->>'type' COLLATE "C";
 
+-- Repeated prompts are counted per UTC day; a period counts the days that
+-- start in it, so a period from 06:00 leaves 2026-03-05 out.
+SELECT o->>'type' AS type FROM jsonb_array_elements(claudecost.usage_opportunities('2026-03-05', '2026-03-05 12:00')) o
+ORDER BY o->>'type' COLLATE "C";
+SELECT claudecost.usage_opportunities('2026-03-05 06:00', '2026-03-06 06:00') AS from_0600;
+
 -- Deleting the repeated prompts removes their opportunities at once.
 DELETE FROM claudecost.usage WHERE prompt_hash = 'sha256:aa';
 SELECT claudecost.usage_opportunities('2026-03-05', '2026-03-06') AS after_delete;
