@@ -1047,16 +1047,6 @@ BEGIN
 END;
 $$;
 
--- The price row in force for a model at a time (standard speed), or no row.
-CREATE FUNCTION claudecost.report_price(model text, at timestamptz)
-RETURNS SETOF claudecost.price
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT p.* FROM claudecost.price p
-    WHERE p.id = claudecost.price_id_for(report_price.model, report_price.at, 'standard')
-$$;
-
 -- One field of a CSV record as RFC 4180 writes it: quoted when it contains
 -- a comma, a double quote, CR or LF, with inner quotes doubled.
 CREATE FUNCTION claudecost.csv_field(value text)
@@ -1105,14 +1095,42 @@ AS $$
         FROM claudecost.usage_hourly h
         WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
     ),
+    -- Prompts sent more than once in the UTC days that start in the period
+    -- (same prompt_hash).
+    prompt AS (
+        SELECT a.prompt_hash, a.model, sum(a.requests) AS requests,
+               sum(a.input_tokens) AS input_tokens, sum(a.cache_read_tokens) AS cache_read_tokens,
+               sum(a.input_cost) AS input_cost, sum(a.total_cost) AS total_cost,
+               min(a.day)::timestamp AT TIME ZONE 'UTC' AS first_hour
+        FROM claudecost.usage_analytics_prompt a
+        WHERE a.day >= (start_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
+          AND a.day < (end_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
+          AND a.requests <> 0
+        GROUP BY a.prompt_hash, a.model
+        HAVING sum(a.requests) > 1
+    ),
+    -- Standard-speed price periods of every model in the period, keyed by
+    -- the model name as usage spells it.  Joining on the period is the
+    -- set form of claudecost.price_id_for().
+    rate AS (
+        SELECT m.model, p.effective_from, coalesce(p.effective_to, 'infinity') AS effective_to,
+               p.input_per_mtok, p.output_per_mtok,
+               coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok) AS cache_write_5m_per_mtok,
+               coalesce(p.cache_write_1h_per_mtok, p.input_per_mtok) AS cache_write_1h_per_mtok,
+               coalesce(p.cache_read_per_mtok, p.input_per_mtok) AS cache_read_per_mtok,
+               p.batch_multiplier
+        FROM (SELECT DISTINCT h.model FROM h UNION SELECT pr.model FROM prompt pr) m
+        JOIN claudecost.price p ON p.model = claudecost.resolve_model(m.model) AND p.speed = 'standard'
+    ),
     -- Models used in the period with their standard input rate at first use.
     used_model AS (
         SELECT h.model, min(h.hour) AS first_hour
         FROM h WHERE h.total_cost > 0 GROUP BY h.model
     ),
     model_rate AS (
-        SELECT m.model, p.input_per_mtok
-        FROM used_model m CROSS JOIN LATERAL claudecost.report_price(m.model, m.first_hour) p
+        SELECT m.model, r.input_per_mtok
+        FROM used_model m
+        JOIN rate r ON r.model = m.model AND m.first_hour >= r.effective_from AND m.first_hour < r.effective_to
     ),
     cheapest AS (
         SELECT r.model, r.input_per_mtok FROM model_rate r
@@ -1126,16 +1144,16 @@ AS $$
                sum(h.total_cost) AS cost,
                sum(h.total_cost - h.tool_cost
                    - (h.input_tokens * p.input_per_mtok + h.output_tokens * p.output_per_mtok
-                      + h.cache_write_5m_tokens * coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok)
-                      + h.cache_write_1h_tokens * coalesce(p.cache_write_1h_per_mtok, p.input_per_mtok)
-                      + h.cache_read_tokens * coalesce(p.cache_read_per_mtok, p.input_per_mtok))
+                      + h.cache_write_5m_tokens * p.cache_write_5m_per_mtok
+                      + h.cache_write_1h_tokens * p.cache_write_1h_per_mtok
+                      + h.cache_read_tokens * p.cache_read_per_mtok)
                      / 1000000
                      * CASE WHEN h.service_tier = 'batch' THEN coalesce(p.batch_multiplier, 1) ELSE 1 END)
                    AS savings
         FROM h
         JOIN model_rate r ON r.model = h.model
         CROSS JOIN cheapest c
-        CROSS JOIN LATERAL claudecost.report_price(c.model, h.hour) p
+        JOIN rate p ON p.model = c.model AND h.hour >= p.effective_from AND h.hour < p.effective_to
         WHERE r.input_per_mtok >= 3 * c.input_per_mtok
           AND h.output_tokens <= 500 * h.requests
           AND h.unpriced_requests = 0
@@ -1170,7 +1188,8 @@ AS $$
                    - (h.cache_write_5m_tokens + h.cache_write_1h_tokens) * p.input_per_mtok / 1000000
                      * CASE WHEN h.service_tier = 'batch' THEN coalesce(p.batch_multiplier, 1) ELSE 1 END)
                    AS premium
-        FROM h CROSS JOIN LATERAL claudecost.report_price(h.model, h.hour) p
+        FROM h
+        JOIN rate p ON p.model = h.model AND h.hour >= p.effective_from AND h.hour < p.effective_to
         WHERE h.cache_write_5m_tokens + h.cache_write_1h_tokens > 0
         GROUP BY h.model
     ),
@@ -1179,31 +1198,19 @@ AS $$
         FROM cache_write w
         WHERE w.read < w.written AND w.premium > 0
     ),
-    -- Prompts sent more than once in the UTC days that start in the period
-    -- (same prompt_hash).
-    prompt AS (
-        SELECT a.prompt_hash, a.model, sum(a.requests) AS requests,
-               sum(a.input_tokens) AS input_tokens, sum(a.cache_read_tokens) AS cache_read_tokens,
-               sum(a.input_cost) AS input_cost, sum(a.total_cost) AS total_cost,
-               min(a.day)::timestamp AT TIME ZONE 'UTC' AS first_hour
-        FROM claudecost.usage_analytics_prompt a
-        WHERE a.day >= (start_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
-          AND a.day < (end_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
-          AND a.requests <> 0
-        GROUP BY a.prompt_hash, a.model
-        HAVING sum(a.requests) > 1
-    ),
     -- Repeated prompts whose input is mostly uncached: every repeat could
     -- read the prompt from the cache (read rate instead of input rate) after
     -- one 5-minute cache write (write premium over input once).
     cacheable AS (
         SELECT sum(pr.requests - 1) AS repeats,
                sum(pr.input_cost / pr.requests * (pr.requests - 1)
-                       * (1 - coalesce(p.cache_read_per_mtok, p.input_per_mtok) / p.input_per_mtok)
+                       * (1 - p.cache_read_per_mtok / p.input_per_mtok)
                    - pr.input_cost / pr.requests
-                       * (coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok) / p.input_per_mtok - 1))
+                       * (p.cache_write_5m_per_mtok / p.input_per_mtok - 1))
                    AS savings
-        FROM prompt pr CROSS JOIN LATERAL claudecost.report_price(pr.model, pr.first_hour) p
+        FROM prompt pr
+        JOIN rate p ON p.model = pr.model AND pr.first_hour >= p.effective_from
+                   AND pr.first_hour < p.effective_to
         WHERE pr.input_tokens > pr.cache_read_tokens AND p.input_per_mtok > 0
     ),
     repeated AS (
@@ -1217,7 +1224,8 @@ AS $$
     batchable AS (
         SELECT sum(h.requests) AS requests,
                sum((h.total_cost - h.tool_cost) * (1 - p.batch_multiplier)) AS savings
-        FROM h CROSS JOIN LATERAL claudecost.report_price(h.model, h.hour) p
+        FROM h
+        JOIN rate p ON p.model = h.model AND h.hour >= p.effective_from AND h.hour < p.effective_to
         WHERE h.service_tier = 'standard' AND h.user_id = '' AND p.batch_multiplier IS NOT NULL
     ),
     just_over AS (
@@ -1348,15 +1356,18 @@ RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, co
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT d.day_number, d.day, coalesce(sum(h.requests), 0)::bigint,
-           coalesce(sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
-                        + h.cache_write_1h_tokens + h.cache_read_tokens), 0),
-           coalesce(sum(h.total_cost), 0)
+    WITH local_day AS (
+        SELECT (h.hour AT TIME ZONE time_zone)::date AS day, sum(h.requests) AS requests,
+               sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                   + h.cache_write_1h_tokens + h.cache_read_tokens) AS tokens,
+               sum(h.total_cost) AS cost
+        FROM claudecost.usage_hourly h
+        WHERE h.hour >= start_time AND h.hour < end_time
+        GROUP BY 1
+    )
+    SELECT d.day_number, d.day, coalesce(l.requests, 0)::bigint, coalesce(l.tokens, 0), coalesce(l.cost, 0)
     FROM claudecost.report_days(start_time, end_time, time_zone) d
-    LEFT JOIN claudecost.usage_hourly h
-      ON h.hour >= start_time AND h.hour < end_time
-     AND (h.hour AT TIME ZONE time_zone)::date = d.day
-    GROUP BY d.day_number, d.day
+    LEFT JOIN local_day l ON l.day = d.day
 $$;
 
 -- Trend figures over a daily cost series: averages, a 30-day projection
