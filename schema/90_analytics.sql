@@ -16,15 +16,48 @@
 -- a statement trigger on usage like usage_hourly: usage_analytics_prompt
 -- per UTC day and prompt hash (a report counts the days that start in its
 -- period) and usage_analytics_long_context per UTC hour.
+--
+-- Report functions run with jit = off: they read rollups of some ten
+-- thousand rows, where compiling the expressions costs more than it saves.
 
 ------------------------------------------------------------------------
 -- Auxiliary rollups
 ------------------------------------------------------------------------
 
+-- Daily rollup of usage per UTC day, model, user, project and service tier
+-- ('' for NULL), with every token and cost column of usage_hourly.  Reports
+-- read it for the whole UTC days of a period and usage_hourly for the hours
+-- at its edges, so a month is some thirty rows per dimension combination
+-- instead of some seven hundred.
+CREATE TABLE claudecost.usage_analytics_daily (
+    day date NOT NULL,
+    model text NOT NULL,
+    user_id text NOT NULL,
+    project_id text NOT NULL,
+    service_tier text NOT NULL,
+    requests bigint NOT NULL DEFAULT 0,
+    unpriced_requests bigint NOT NULL DEFAULT 0,
+    input_tokens numeric NOT NULL DEFAULT 0,
+    output_tokens numeric NOT NULL DEFAULT 0,
+    cache_write_5m_tokens numeric NOT NULL DEFAULT 0,
+    cache_write_1h_tokens numeric NOT NULL DEFAULT 0,
+    cache_read_tokens numeric NOT NULL DEFAULT 0,
+    input_cost numeric NOT NULL DEFAULT 0,
+    output_cost numeric NOT NULL DEFAULT 0,
+    cache_write_cost numeric NOT NULL DEFAULT 0,
+    cache_read_cost numeric NOT NULL DEFAULT 0,
+    tool_cost numeric NOT NULL DEFAULT 0,
+    total_cost numeric NOT NULL DEFAULT 0,
+    CONSTRAINT usage_analytics_daily_key UNIQUE (day, model, user_id, project_id, service_tier)
+);
+
+COMMENT ON TABLE claudecost.usage_analytics_daily IS
+    'Exact rollup of claudecost.usage per UTC day, model, user, project and service tier, for reports';
+
 -- Requests per UTC day, prompt hash and model; rows without a prompt_hash
--- are not counted.  The grain is a day, not an hour, because its size
--- grows with the distinct prompts per bucket: a day bucket contains each
--- prompt once however often it was sent that day.
+-- are not counted.  Reports do not read it: they read the per-day sums in
+-- usage_analytics_prompt_day, whose size does not grow with the number of
+-- distinct prompts.
 CREATE TABLE claudecost.usage_analytics_prompt (
     day date NOT NULL,
     prompt_hash text NOT NULL,
@@ -39,6 +72,25 @@ CREATE TABLE claudecost.usage_analytics_prompt (
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt IS
     'Requests, input tokens and USD cost per UTC day, prompt hash and model, for repeated-prompt analysis';
+
+-- Per UTC day and model, sums over the prompts sent more than once that
+-- day (n requests each): prompt_days counts them, repeats sums n - 1,
+-- repeat_cost sums total cost x (n - 1) / n.  The uncached_* columns cover
+-- the prompts whose input tokens exceed their cache-read tokens: input cost
+-- x (n - 1) / n of the repeats and input cost / n of one request.
+CREATE TABLE claudecost.usage_analytics_prompt_day (
+    day date NOT NULL,
+    model text NOT NULL,
+    prompt_days bigint NOT NULL DEFAULT 0,
+    repeats numeric NOT NULL DEFAULT 0,
+    repeat_cost numeric NOT NULL DEFAULT 0,
+    uncached_repeat_input_cost numeric NOT NULL DEFAULT 0,
+    uncached_first_input_cost numeric NOT NULL DEFAULT 0,
+    CONSTRAINT usage_analytics_prompt_day_key UNIQUE (day, model)
+);
+
+COMMENT ON TABLE claudecost.usage_analytics_prompt_day IS
+    'Repeated prompts per UTC day and model: count, repeats and their USD cost, for reports';
 
 -- Requests billed at a long-context tier whose prompt (input + cache writes
 -- + cache reads) is at most 10% over the threshold of their price row.
@@ -57,22 +109,77 @@ CREATE TABLE claudecost.usage_analytics_long_context (
 COMMENT ON TABLE claudecost.usage_analytics_long_context IS
     'Long-context requests at most 10% over the threshold, per UTC hour and model, with their cost at standard rates';
 
+-- Repeated-prompt sums of one usage_analytics_prompt row (see
+-- usage_analytics_prompt_day): prompt_days, repeats, repeat_cost,
+-- uncached_repeat_input_cost, uncached_first_input_cost.
+CREATE FUNCTION claudecost.usage_analytics_repeat(requests numeric, input_tokens numeric,
+                                                  cache_read_tokens numeric, input_cost numeric,
+                                                  total_cost numeric)
+RETURNS numeric[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN requests > 1 THEN
+               ARRAY[1, requests - 1, total_cost * (requests - 1) / requests,
+                     CASE WHEN input_tokens > cache_read_tokens
+                          THEN input_cost * (requests - 1) / requests ELSE 0 END,
+                     CASE WHEN input_tokens > cache_read_tokens
+                          THEN input_cost / requests ELSE 0 END]
+           ELSE ARRAY[0, 0, 0, 0, 0]::numeric[] END
+$$;
+
 -- Applies the signed rows of a statement (source has a sign column and the
--- usage columns) to both auxiliary rollups, keys in sorted order so that
--- concurrent statements cannot deadlock.
+-- usage columns) to the auxiliary rollups, keys in sorted order so that
+-- concurrent statements lock rollup rows in the same order.  The per-day
+-- prompt sums change by the difference between the new and the old sums of
+-- each prompt row; the old values are the new ones (RETURNING, after the
+-- row lock) minus this statement's delta, so concurrent statements add up.
 CREATE FUNCTION claudecost.usage_analytics_delta_sql(source text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $body$ SELECT pg_catalog.format($f$
     WITH d AS (%1$s),
-    prompt AS (
-        INSERT INTO claudecost.usage_analytics_prompt AS a
-        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date, d.prompt_hash, d.model,
-               sum(d.sign), sum(d.sign * d.input_tokens), sum(d.sign * d.cache_read_tokens),
-               coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
+    daily AS (
+        INSERT INTO claudecost.usage_analytics_daily AS a
+        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date, d.model, coalesce(d.user_id, ''),
+               coalesce(d.project_id, ''), d.service_tier,
+               sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
+               sum(d.sign * d.input_tokens), sum(d.sign * d.output_tokens),
+               sum(d.sign * d.cache_write_5m_tokens), sum(d.sign * d.cache_write_1h_tokens),
+               sum(d.sign * d.cache_read_tokens),
+               coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.output_cost), 0),
+               coalesce(sum(d.sign * d.cache_write_cost), 0), coalesce(sum(d.sign * d.cache_read_cost), 0),
+               coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
+        FROM d
+        GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT ON CONSTRAINT usage_analytics_daily_key DO UPDATE SET
+            requests = a.requests + excluded.requests,
+            unpriced_requests = a.unpriced_requests + excluded.unpriced_requests,
+            input_tokens = a.input_tokens + excluded.input_tokens,
+            output_tokens = a.output_tokens + excluded.output_tokens,
+            cache_write_5m_tokens = a.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+            cache_write_1h_tokens = a.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+            cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens,
+            input_cost = a.input_cost + excluded.input_cost,
+            output_cost = a.output_cost + excluded.output_cost,
+            cache_write_cost = a.cache_write_cost + excluded.cache_write_cost,
+            cache_read_cost = a.cache_read_cost + excluded.cache_read_cost,
+            tool_cost = a.tool_cost + excluded.tool_cost,
+            total_cost = a.total_cost + excluded.total_cost
+    ),
+    prompt_delta AS (
+        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date AS day, d.prompt_hash, d.model,
+               sum(d.sign) AS requests, sum(d.sign * d.input_tokens) AS input_tokens,
+               sum(d.sign * d.cache_read_tokens) AS cache_read_tokens,
+               coalesce(sum(d.sign * d.input_cost), 0) AS input_cost,
+               coalesce(sum(d.sign * d.total_cost), 0) AS total_cost
         FROM d
         WHERE d.prompt_hash IS NOT NULL
         GROUP BY 1, 2, 3
+    ),
+    prompt AS (
+        INSERT INTO claudecost.usage_analytics_prompt AS a
+        SELECT * FROM prompt_delta
         ORDER BY 1, 2, 3
         ON CONFLICT ON CONSTRAINT usage_analytics_prompt_key DO UPDATE SET
             requests = a.requests + excluded.requests,
@@ -80,6 +187,34 @@ AS $body$ SELECT pg_catalog.format($f$
             cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens,
             input_cost = a.input_cost + excluded.input_cost,
             total_cost = a.total_cost + excluded.total_cost
+        RETURNING a.day, a.prompt_hash, a.model, a.requests, a.input_tokens, a.cache_read_tokens,
+                  a.input_cost, a.total_cost
+    ),
+    prompt_change AS (
+        SELECT p.day, p.model,
+               claudecost.usage_analytics_repeat(p.requests, p.input_tokens, p.cache_read_tokens,
+                                                 p.input_cost, p.total_cost) AS new_sums,
+               claudecost.usage_analytics_repeat(p.requests - x.requests, p.input_tokens - x.input_tokens,
+                                                 p.cache_read_tokens - x.cache_read_tokens,
+                                                 p.input_cost - x.input_cost, p.total_cost - x.total_cost)
+                   AS old_sums
+        FROM prompt p
+        JOIN prompt_delta x ON x.day = p.day AND x.prompt_hash = p.prompt_hash AND x.model = p.model
+    ),
+    prompt_day AS (
+        INSERT INTO claudecost.usage_analytics_prompt_day AS a
+        SELECT c.day, c.model, sum(c.new_sums[1] - c.old_sums[1]), sum(c.new_sums[2] - c.old_sums[2]),
+               sum(c.new_sums[3] - c.old_sums[3]), sum(c.new_sums[4] - c.old_sums[4]),
+               sum(c.new_sums[5] - c.old_sums[5])
+        FROM prompt_change c
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        ON CONFLICT ON CONSTRAINT usage_analytics_prompt_day_key DO UPDATE SET
+            prompt_days = a.prompt_days + excluded.prompt_days,
+            repeats = a.repeats + excluded.repeats,
+            repeat_cost = a.repeat_cost + excluded.repeat_cost,
+            uncached_repeat_input_cost = a.uncached_repeat_input_cost + excluded.uncached_repeat_input_cost,
+            uncached_first_input_cost = a.uncached_first_input_cost + excluded.uncached_first_input_cost
     )
     INSERT INTO claudecost.usage_analytics_long_context AS a
     SELECT claudecost.rollup_hour(d.occurred_at), d.model, p.long_context_threshold,
@@ -115,8 +250,8 @@ AS $body$ SELECT pg_catalog.format($f$
         base_cost = a.base_cost + excluded.base_cost
     $f$, source) $body$;
 
--- Keeps usage_analytics_prompt and usage_analytics_long_context exact on
--- INSERT, UPDATE (reprice included) and DELETE of usage.
+-- Keeps the usage_analytics_* rollups exact on INSERT, UPDATE (reprice
+-- included) and DELETE of usage.
 CREATE FUNCTION claudecost.usage_analytics_rollup()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -173,12 +308,15 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass an end_time later than start_time.';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone)
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_abbrevs z WHERE z.abbrev = time_zone) THEN
+    -- Converting a time checks the name the way every report uses it;
+    -- scanning pg_timezone_names would read the whole zone database.
+    BEGIN
+        PERFORM start_time AT TIME ZONE time_zone;
+    EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'unrecognized time zone "%"', time_zone
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass a name from pg_timezone_names, such as Europe/Berlin.';
-    END IF;
+    END;
 END;
 $$;
 
@@ -212,6 +350,44 @@ $$;
 -- Optimization opportunities
 ------------------------------------------------------------------------
 
+-- Rollup rows of a period for reports: usage_analytics_daily for the whole
+-- UTC days inside [start_time, end_time) and usage_hourly for the hours
+-- before the first and after the last whole day.  bucket is the start of
+-- the day or hour.
+CREATE FUNCTION claudecost.report_rows(start_time timestamptz, end_time timestamptz)
+RETURNS TABLE (bucket timestamptz, model text, user_id text, project_id text, service_tier text,
+               requests bigint, unpriced_requests bigint, input_tokens numeric, output_tokens numeric,
+               cache_write_5m_tokens numeric, cache_write_1h_tokens numeric, cache_read_tokens numeric,
+               input_cost numeric, output_cost numeric, cache_write_cost numeric,
+               cache_read_cost numeric, tool_cost numeric, total_cost numeric)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+    WITH bounds AS (
+        SELECT pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day'
+                   AS first_day,
+               pg_catalog.date_trunc('day', end_time, 'UTC') AS last_day
+    )
+    SELECT a.day::timestamp AT TIME ZONE 'UTC', a.model, a.user_id, a.project_id, a.service_tier,
+           a.requests, a.unpriced_requests, a.input_tokens, a.output_tokens, a.cache_write_5m_tokens,
+           a.cache_write_1h_tokens, a.cache_read_tokens, a.input_cost, a.output_cost,
+           a.cache_write_cost, a.cache_read_cost, a.tool_cost, a.total_cost
+    FROM claudecost.usage_analytics_daily a, bounds b
+    WHERE b.first_day < b.last_day
+      AND a.day >= (b.first_day AT TIME ZONE 'UTC')::date
+      AND a.day < (b.last_day AT TIME ZONE 'UTC')::date
+      AND a.requests <> 0
+    UNION ALL
+    SELECT h.hour, h.model, h.user_id, h.project_id, h.service_tier,
+           h.requests, h.unpriced_requests, h.input_tokens, h.output_tokens, h.cache_write_5m_tokens,
+           h.cache_write_1h_tokens, h.cache_read_tokens, h.input_cost, h.output_cost,
+           h.cache_write_cost, h.cache_read_cost, h.tool_cost, h.total_cost
+    FROM claudecost.usage_hourly h, bounds b
+    WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
+      AND (b.first_day >= b.last_day OR h.hour < b.first_day OR h.hour >= b.last_day)
+$$;
+
 -- Savings opportunities found in the usage of [start_time, end_time), as a
 -- jsonb array sorted by potential_savings (USD, largest first).  Each
 -- element has type, description, potential_savings, savings_basis (how the
@@ -222,27 +398,26 @@ CREATE FUNCTION claudecost.usage_opportunities(start_time timestamptz, end_time 
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
     WITH h AS (
-        SELECT h.*,
-               h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
-               + h.cache_write_1h_tokens + h.cache_read_tokens AS tokens
-        FROM claudecost.usage_hourly h
-        WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
+        SELECT r.*, r.bucket AS hour,
+               r.input_tokens + r.output_tokens + r.cache_write_5m_tokens
+               + r.cache_write_1h_tokens + r.cache_read_tokens AS tokens
+        FROM claudecost.report_rows(start_time, end_time) r
     ),
-    -- Prompts sent more than once in the UTC days that start in the period
-    -- (same prompt_hash).
+    -- Prompts sent more than once on one UTC day (same prompt_hash and
+    -- model), over the days that start in the period.  Repeats on
+    -- different days are not counted: the prompt cache lives 5 minutes or
+    -- 1 hour, and per-day sums keep this part independent of the number
+    -- of distinct prompts.
     prompt AS (
-        SELECT a.prompt_hash, a.model, sum(a.requests) AS requests,
-               sum(a.input_tokens) AS input_tokens, sum(a.cache_read_tokens) AS cache_read_tokens,
-               sum(a.input_cost) AS input_cost, sum(a.total_cost) AS total_cost,
-               min(a.day)::timestamp AT TIME ZONE 'UTC' AS first_hour
-        FROM claudecost.usage_analytics_prompt a
+        SELECT a.model, a.day::timestamp AT TIME ZONE 'UTC' AS first_hour, a.prompt_days, a.repeats,
+               a.repeat_cost, a.uncached_repeat_input_cost, a.uncached_first_input_cost
+        FROM claudecost.usage_analytics_prompt_day a
         WHERE a.day >= (start_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
           AND a.day < (end_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
-          AND a.requests <> 0
-        GROUP BY a.prompt_hash, a.model
-        HAVING sum(a.requests) > 1
+          AND a.prompt_days <> 0
     ),
     -- Standard-speed price periods of every model in the period, keyed by
     -- the model name as usage spells it.  Joining on the period is the
@@ -271,8 +446,9 @@ AS $$
         SELECT r.model, r.input_per_mtok FROM model_rate r
         ORDER BY r.input_per_mtok, r.model COLLATE "C" LIMIT 1
     ),
-    -- Hour rows of a model at least 3x the cheapest model's input rate
-    -- that average at most 500 output tokens per request.  The cheaper
+    -- Rollup rows (a UTC day, or an hour at the period's edges) of a model
+    -- at least 3x the cheapest model's input rate that average at most 500
+    -- output tokens per request.  The cheaper
     -- model, already in use, could likely produce such short output.
     downgrade AS (
         SELECT h.model, c.model AS cheaper_model, sum(h.requests) AS requests,
@@ -337,20 +513,17 @@ AS $$
     -- read the prompt from the cache (read rate instead of input rate) after
     -- one 5-minute cache write (write premium over input once).
     cacheable AS (
-        SELECT sum(pr.requests - 1) AS repeats,
-               sum(pr.input_cost / pr.requests * (pr.requests - 1)
-                       * (1 - p.cache_read_per_mtok / p.input_per_mtok)
-                   - pr.input_cost / pr.requests
-                       * (p.cache_write_5m_per_mtok / p.input_per_mtok - 1))
+        SELECT sum(pr.uncached_repeat_input_cost * (1 - p.cache_read_per_mtok / p.input_per_mtok)
+                   - pr.uncached_first_input_cost * (p.cache_write_5m_per_mtok / p.input_per_mtok - 1))
                    AS savings
         FROM prompt pr
         JOIN rate p ON p.model = pr.model AND pr.first_hour >= p.effective_from
                    AND pr.first_hour < p.effective_to
-        WHERE pr.input_tokens > pr.cache_read_tokens AND p.input_per_mtok > 0
+        WHERE p.input_per_mtok > 0
     ),
     repeated AS (
-        SELECT count(*) AS prompts, sum(pr.requests - 1) AS repeats,
-               sum(pr.total_cost / pr.requests * (pr.requests - 1)) AS savings
+        SELECT sum(pr.prompt_days) AS prompt_days, sum(pr.repeats) AS repeats,
+               sum(pr.repeat_cost) AS savings
         FROM prompt pr
     ),
     -- Standard-tier requests without an end user (pipelines, jobs) on
@@ -371,10 +544,10 @@ AS $$
     ),
     opportunity AS (
         SELECT 'model_downgrade' AS type,
-               pg_catalog.format('%s requests to %s averaged at most 500 output tokens per hour bucket; %s, already in use, is at most a third of its input price.',
+               pg_catalog.format('%s requests to %s averaged at most 500 output tokens per rollup bucket; %s, already in use, is at most a third of its input price.',
                                  d.requests, d.model, d.cheaper_model) AS description,
                d.savings AS potential_savings,
-               pg_catalog.format('Cost of those requests minus the same token counts at %s''s rates in force at each hour.',
+               pg_catalog.format('Cost of those requests minus the same token counts at %s''s rates in force at the start of each bucket.',
                                  d.cheaper_model) AS savings_basis,
                'medium' AS effort,
                pg_catalog.jsonb_build_array(
@@ -408,7 +581,7 @@ AS $$
         FROM unread_write w WHERE w.savings > 0
         UNION ALL
         SELECT 'cacheable_input',
-               pg_catalog.format('%s repeats of identical prompts were sent as uncached input.', c.repeats),
+               'Prompts repeated within one UTC day were sent as uncached input.',
                c.savings,
                'Input cost of each repeat at the input rate minus the cache read rate, less one 5-minute cache write premium per prompt.',
                'low',
@@ -418,8 +591,8 @@ AS $$
         FROM cacheable c WHERE c.savings > 0
         UNION ALL
         SELECT 'repeated_prompts',
-               pg_catalog.format('%s prompts were sent more than once (%s repeats with the same prompt_hash).',
-                                 r.prompts, r.repeats),
+               pg_catalog.format('Prompts repeated within one UTC day: %s prompt and day pairs, %s repeats with the same prompt_hash and model.',
+                                 r.prompt_days, r.repeats),
                r.savings,
                'Average cost per request of each repeated prompt times its repeats.',
                'medium',
@@ -490,14 +663,21 @@ CREATE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timesta
 RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, cost numeric)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
-    WITH local_day AS (
-        SELECT (h.hour AT TIME ZONE time_zone)::date AS day, sum(h.requests) AS requests,
+    WITH hourly AS (
+        SELECT h.hour, sum(h.requests) AS requests,
                sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
                    + h.cache_write_1h_tokens + h.cache_read_tokens) AS tokens,
                sum(h.total_cost) AS cost
         FROM claudecost.usage_hourly h
         WHERE h.hour >= start_time AND h.hour < end_time
+        GROUP BY h.hour
+    ),
+    local_day AS (
+        SELECT (x.hour AT TIME ZONE time_zone)::date AS day, sum(x.requests) AS requests,
+               sum(x.tokens) AS tokens, sum(x.cost) AS cost
+        FROM hourly x
         GROUP BY 1
     )
     SELECT d.day_number, d.day, coalesce(l.requests, 0)::bigint, coalesce(l.tokens, 0), coalesce(l.cost, 0)
@@ -505,24 +685,24 @@ AS $$
     LEFT JOIN local_day l ON l.day = d.day
 $$;
 
--- Trend figures over a daily cost series: averages, a 30-day projection
--- and the least-squares slope, all in exact numeric arithmetic.
-CREATE FUNCTION claudecost.report_cost_trends(start_time timestamptz, end_time timestamptz,
-                                              time_zone text DEFAULT 'UTC')
+-- Trend figures of a daily cost series (days in order): averages, a 30-day
+-- projection and the least-squares slope, all in exact numeric arithmetic.
+CREATE FUNCTION claudecost.report_trend_figures(days date[], costs numeric[])
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH d AS (
-        SELECT * FROM claudecost.report_daily(start_time, end_time, time_zone)
+        SELECT (x.n - 1)::numeric AS day_number, x.day, x.cost
+        FROM unnest(days, costs) WITH ORDINALITY AS x(day, cost, n)
     ),
     s AS (
-        SELECT count(*)::numeric AS n, sum(d.day_number)::numeric AS sx, sum(d.cost) AS sy,
-               sum(d.day_number::numeric * d.day_number) AS sxx, sum(d.day_number * d.cost) AS sxy
+        SELECT count(*)::numeric AS n, sum(d.day_number) AS sx, sum(d.cost) AS sy,
+               sum(d.day_number * d.day_number) AS sxx, sum(d.day_number * d.cost) AS sxy
         FROM d
     ),
     fit AS (
-        SELECT s.n, s.sy / s.n AS daily_average,
+        SELECT s.n, s.sy / NULLIF(s.n, 0) AS daily_average,
                CASE WHEN s.n > 1 THEN (s.n * s.sxy - s.sx * s.sy) / (s.n * s.sxx - s.sx * s.sx) ELSE 0 END
                    AS slope
         FROM s
@@ -540,7 +720,19 @@ AS $$
                             THEN pg_catalog.round(f.slope / f.daily_average * 100, 4) END,
         'peak_day', CASE WHEN p.cost > 0 THEN pg_catalog.to_char(p.day, 'YYYY-MM-DD') END,
         'peak_cost', p.cost)
-    FROM fit f CROSS JOIN peak p
+    FROM fit f LEFT JOIN peak p ON true
+$$;
+
+-- Trend figures of the local daily costs of a period.
+CREATE FUNCTION claudecost.report_cost_trends(start_time timestamptz, end_time timestamptz,
+                                              time_zone text DEFAULT 'UTC')
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+    SELECT claudecost.report_trend_figures(array_agg(d.day ORDER BY d.day), array_agg(d.cost ORDER BY d.day))
+    FROM claudecost.report_daily(start_time, end_time, time_zone) d
 $$;
 
 COMMENT ON FUNCTION claudecost.report_cost_trends(timestamptz, timestamptz, text) IS
@@ -551,20 +743,19 @@ CREATE FUNCTION claudecost.generate_usage_report(start_time timestamptz, end_tim
 RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     report jsonb;
 BEGIN
     PERFORM claudecost.report_check_period(start_time, end_time, time_zone);
 
-    WITH h AS (
-        SELECT h.model, NULLIF(h.user_id, '') AS user_id, NULLIF(h.project_id, '') AS project_id,
-               h.requests, h.unpriced_requests, h.total_cost,
-               h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
-               + h.cache_write_1h_tokens + h.cache_read_tokens AS tokens
-        FROM claudecost.usage_hourly h
-        WHERE h.hour >= generate_usage_report.start_time AND h.hour < generate_usage_report.end_time
-          AND h.requests <> 0
+    WITH h AS MATERIALIZED (
+        SELECT r.model, NULLIF(r.user_id, '') AS user_id, NULLIF(r.project_id, '') AS project_id,
+               r.requests, r.unpriced_requests, r.total_cost,
+               r.input_tokens + r.output_tokens + r.cache_write_5m_tokens
+               + r.cache_write_1h_tokens + r.cache_read_tokens AS tokens
+        FROM claudecost.report_rows(generate_usage_report.start_time, generate_usage_report.end_time) r
     ),
     total AS (
         SELECT coalesce(sum(h.requests), 0) AS requests,
@@ -580,7 +771,7 @@ BEGIN
         SELECT h.user_id, sum(h.requests) AS requests, sum(h.tokens) AS tokens, sum(h.total_cost) AS cost
         FROM h GROUP BY h.user_id
     ),
-    by_project_user AS (
+    by_project_user AS MATERIALIZED (
         SELECT h.project_id, h.user_id, sum(h.requests) AS requests, sum(h.total_cost) AS cost,
                pg_catalog.row_number() OVER (PARTITION BY h.project_id
                                              ORDER BY sum(h.total_cost) DESC, h.user_id COLLATE "C")
@@ -590,6 +781,11 @@ BEGIN
     by_project AS (
         SELECT h.project_id, sum(h.requests) AS requests, sum(h.tokens) AS tokens, sum(h.total_cost) AS cost
         FROM h GROUP BY h.project_id
+    ),
+    daily AS MATERIALIZED (
+        SELECT d.day, d.requests, d.tokens, d.cost
+        FROM claudecost.report_daily(generate_usage_report.start_time, generate_usage_report.end_time,
+                                     generate_usage_report.time_zone) d
     )
     SELECT pg_catalog.jsonb_build_object(
         'period_start', generate_usage_report.start_time,
@@ -634,11 +830,11 @@ BEGIN
                        'date', pg_catalog.to_char(d.day, 'YYYY-MM-DD'), 'requests', d.requests,
                        'tokens', d.tokens, 'cost', d.cost)
                    ORDER BY d.day)
-            FROM claudecost.report_daily(generate_usage_report.start_time, generate_usage_report.end_time,
-                                         generate_usage_report.time_zone) d),
-        'cost_trends', claudecost.report_cost_trends(generate_usage_report.start_time,
-                                                     generate_usage_report.end_time,
-                                                     generate_usage_report.time_zone),
+            FROM daily d),
+        'cost_trends', (
+            SELECT claudecost.report_trend_figures(pg_catalog.array_agg(d.day ORDER BY d.day),
+                                                   pg_catalog.array_agg(d.cost ORDER BY d.day))
+            FROM daily d),
         'optimization_opportunities', claudecost.usage_opportunities(generate_usage_report.start_time,
                                                                      generate_usage_report.end_time))
     INTO report
@@ -963,6 +1159,7 @@ CREATE FUNCTION claudecost.export_usage_report(start_time timestamptz, end_time 
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     csv text;
@@ -1130,6 +1327,7 @@ CREATE FUNCTION claudecost.report_html(start_time timestamptz, end_time timestam
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     report jsonb;

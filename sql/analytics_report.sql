@@ -39,6 +39,24 @@ SELECT (r.j->>'total_requests')::bigint = raw.requests AS requests_match,
        (r.j->>'total_cost')::numeric = raw.cost AS cost_match
 FROM r, raw;
 
+-- A period that does not start or end at UTC midnight combines whole days
+-- of the daily rollup with the edge hours of the hourly rollup: totals equal
+-- the raw rows whose hour starts in the period.
+SELECT p.start_time, p.end_time,
+       (r.j->>'total_requests')::bigint = raw.requests AS requests_match,
+       (r.j->>'total_cost')::numeric = raw.cost AS cost_match,
+       (SELECT sum((d->>'cost')::numeric) FROM jsonb_array_elements(r.j->'daily_usage') d) = raw.cost
+           AS daily_sum_matches
+FROM (VALUES ('2026-01-05 10:30'::timestamptz, '2026-01-09 12:00'::timestamptz),
+             ('2026-01-05 11:00', '2026-01-06 09:00'),
+             ('2026-01-08 18:30', '2026-01-08 23:00')) p(start_time, end_time)
+CROSS JOIN LATERAL (SELECT claudecost.generate_usage_report(p.start_time, p.end_time, 'Asia/Kolkata') AS j) r
+CROSS JOIN LATERAL (
+    SELECT count(*) AS requests, coalesce(sum(total_cost), 0) AS cost FROM claudecost.usage
+    WHERE date_trunc('hour', occurred_at, 'UTC') >= p.start_time
+      AND date_trunc('hour', occurred_at, 'UTC') < p.end_time) raw
+ORDER BY p.start_time;
+
 -- Every model, user and project figure equals the raw aggregate.
 WITH r AS (SELECT claudecost.generate_usage_report('2026-01-05', '2026-01-10') AS j),
 raw AS (

@@ -120,3 +120,25 @@ SELECT (to_regclass('claudecost.budget_status') IS NOT NULL)
 SELECT claudecost.export_usage_report('2026-01-05', '2026-01-08', 'xml');
 SELECT claudecost.export_usage_report('2026-01-05', '2026-01-08', NULL);
 SELECT claudecost.export_usage_report('2026-01-08', '2026-01-05', 'csv');
+
+-- The report's daily rollup and repeated-prompt sums equal aggregates of
+-- the raw rows after the inserts, the reprice and the delete above.
+INSERT INTO claudecost.usage (occurred_at, model, user_id, input_tokens, output_tokens, prompt_hash)
+VALUES ('2026-01-05 09:00', 'claude-haiku-4-5', 'u1', 500, 10, 'sha256:x'),
+       ('2026-01-05 10:00', 'claude-haiku-4-5', 'u2', 500, 10, 'sha256:x'),
+       ('2026-01-05 11:00', 'claude-haiku-4-5', 'u2', 500, 10, 'sha256:x'),
+       ('2026-01-05 12:00', 'claude-sonnet-4-5', 'u2', 500, 10, 'sha256:x');
+UPDATE claudecost.usage SET prompt_hash = 'sha256:y' WHERE occurred_at = '2026-01-05 11:00';
+UPDATE claudecost.usage SET prompt_hash = 'sha256:x' WHERE occurred_at = '2026-01-05 11:00';
+DELETE FROM claudecost.usage WHERE occurred_at = '2026-01-05 09:00';
+SELECT count(*) AS daily_rollup_differences
+FROM (SELECT day, model, user_id, project_id, service_tier, requests, total_cost, input_tokens
+      FROM claudecost.usage_analytics_daily WHERE requests <> 0
+      EXCEPT
+      SELECT (occurred_at AT TIME ZONE 'UTC')::date, model, coalesce(user_id, ''), coalesce(project_id, ''),
+             service_tier, count(*), coalesce(sum(total_cost), 0), sum(input_tokens)
+      FROM claudecost.usage GROUP BY 1, 2, 3, 4, 5) x;
+SELECT p.day, p.model, p.prompt_days, p.repeats, p.repeat_cost,
+       p.repeat_cost = (SELECT sum(total_cost) * 1 / 2 FROM claudecost.usage
+                        WHERE prompt_hash = 'sha256:x' AND model = p.model) AS repeat_cost_matches
+FROM claudecost.usage_analytics_prompt_day p WHERE p.prompt_days <> 0 ORDER BY p.day, p.model COLLATE "C";

@@ -29,6 +29,6 @@ FROM r, b \gset
 \echo same_figures=:same_figures requests_in_period=:requests_in_period opportunities=:opportunities
 
 SELECT bench_time(format('SELECT claudecost.generate_usage_report(%L, %L, %L)', :period_start, :period_end, 'Europe/Berlin'), 5) AS report_ms,
-       bench_time(format('SELECT bench_raw_report(%L, %L, %L)', :period_start, :period_end, 'Europe/Berlin'), 3) AS raw_ms,
+       bench_time(format('SELECT bench_raw_report(%L, %L, %L)', :period_start, :period_end, 'Europe/Berlin'), 2) AS raw_ms,
        bench_time(format('SELECT claudecost.report_html(%L, %L, %L)', :period_start, :period_end, 'Europe/Berlin'), 3) AS html_ms \gset
 \echo report_ms=:report_ms raw_ms=:raw_ms html_ms=:html_ms

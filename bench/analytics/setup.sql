@@ -56,45 +56,49 @@ LANGUAGE sql AS $$
 $$;
 
 -- The figures of generate_usage_report (totals, model, user and project
--- breakdowns with top users, local days, trends) computed from the raw
--- usage rows: the baseline that the rollups replace.
+-- breakdowns with top users, local days, trend) computed from the raw usage
+-- rows in one scan with grouping sets: the baseline that the rollups
+-- replace.  The period bounds are whole UTC hours, so the occurred_at range
+-- selects the same rows as the rollup's hour buckets.
 CREATE FUNCTION bench_raw_report(start_time timestamptz, end_time timestamptz, time_zone text DEFAULT 'UTC')
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-    WITH u AS (
-        SELECT u.model, u.user_id, u.project_id, coalesce(u.total_cost, 0) AS cost,
-               u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
-               + u.cache_read_tokens AS tokens,
-               (claudecost.rollup_hour(u.occurred_at) AT TIME ZONE time_zone)::date AS day
+    WITH g AS MATERIALIZED (
+        SELECT GROUPING(u.model, u.user_id, u.project_id, x.day) AS set_id,
+               u.model, u.user_id, u.project_id, x.day,
+               count(*) AS requests, sum(x.tokens) AS tokens, coalesce(sum(u.total_cost), 0) AS cost
         FROM claudecost.usage u
-        WHERE claudecost.rollup_hour(u.occurred_at) >= start_time
-          AND claudecost.rollup_hour(u.occurred_at) < end_time
+        CROSS JOIN LATERAL (
+            SELECT (date_trunc('hour', u.occurred_at, 'UTC') AT TIME ZONE time_zone)::date AS day,
+                   u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens AS tokens) x
+        WHERE u.occurred_at >= start_time AND u.occurred_at < end_time
+        GROUP BY GROUPING SETS ((), (u.model), (u.user_id), (u.project_id), (u.project_id, u.user_id), (x.day))
     ),
-    total AS (SELECT count(*) AS requests, coalesce(sum(tokens), 0) AS tokens, coalesce(sum(cost), 0) AS cost FROM u),
-    by_model AS (SELECT model, count(*) AS requests, sum(tokens) AS tokens, sum(cost) AS cost FROM u GROUP BY 1),
-    by_user AS (SELECT user_id, count(*) AS requests, sum(tokens) AS tokens, sum(cost) AS cost FROM u GROUP BY 1),
-    by_project AS (SELECT project_id, count(*) AS requests, sum(tokens) AS tokens, sum(cost) AS cost FROM u GROUP BY 1),
-    by_project_user AS (
-        SELECT project_id, user_id, count(*) AS requests, sum(cost) AS cost,
-               row_number() OVER (PARTITION BY project_id ORDER BY sum(cost) DESC, user_id COLLATE "C") AS rank
-        FROM u GROUP BY 1, 2),
-    days AS (SELECT * FROM claudecost.report_days(start_time, end_time, time_zone)),
+    project_user AS (
+        SELECT g.project_id, g.user_id, g.cost,
+               row_number() OVER (PARTITION BY g.project_id ORDER BY g.cost DESC, g.user_id COLLATE "C") AS rank
+        FROM g WHERE g.set_id = 9
+    ),
     daily AS (
-        SELECT d.day_number, d.day, count(u.day) AS requests, coalesce(sum(u.tokens), 0) AS tokens,
-               coalesce(sum(u.cost), 0) AS cost
-        FROM days d LEFT JOIN u ON u.day = d.day GROUP BY 1, 2),
+        SELECT d.day_number, d.day, coalesce(g.cost, 0) AS cost, coalesce(g.requests, 0) AS requests
+        FROM claudecost.report_days(start_time, end_time, time_zone) d
+        LEFT JOIN g ON g.set_id = 14 AND g.day = d.day
+    ),
     s AS (SELECT count(*)::numeric AS n, sum(day_number)::numeric AS sx, sum(cost) AS sy,
                  sum(day_number::numeric * day_number) AS sxx, sum(day_number * cost) AS sxy FROM daily)
     SELECT jsonb_build_object(
         'total_requests', t.requests, 'total_tokens', t.tokens, 'total_cost', t.cost,
-        'model_breakdown', (SELECT jsonb_agg(to_jsonb(m) ORDER BY m.cost DESC, m.model COLLATE "C") FROM by_model m),
-        'user_breakdown', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.cost DESC, x.user_id COLLATE "C") FROM by_user x),
-        'project_breakdown', (SELECT jsonb_agg(jsonb_build_object('project', p.project_id, 'cost', p.cost,
-                                  'top_users', (SELECT jsonb_agg(pu.user_id ORDER BY pu.rank) FROM by_project_user pu
-                                                WHERE pu.project_id IS NOT DISTINCT FROM p.project_id AND pu.rank <= 5)))
-                              FROM by_project p),
+        'model_breakdown', (SELECT jsonb_agg(jsonb_build_object('model', g.model, 'cost', g.cost, 'requests', g.requests))
+                            FROM g WHERE g.set_id = 7),
+        'user_breakdown', (SELECT jsonb_agg(jsonb_build_object('user_id', g.user_id, 'cost', g.cost, 'requests', g.requests))
+                           FROM g WHERE g.set_id = 11),
+        'project_breakdown', (SELECT jsonb_agg(jsonb_build_object('project_id', g.project_id, 'cost', g.cost,
+                                  'top_users', (SELECT jsonb_agg(pu.user_id ORDER BY pu.rank) FROM project_user pu
+                                                WHERE pu.project_id IS NOT DISTINCT FROM g.project_id AND pu.rank <= 5)))
+                              FROM g WHERE g.set_id = 13),
         'daily_usage', (SELECT jsonb_agg(jsonb_build_object('date', d.day, 'cost', d.cost, 'requests', d.requests) ORDER BY d.day) FROM daily d),
         'daily_trend', (SELECT (n * sxy - sx * sy) / nullif(n * sxx - sx * sx, 0) FROM s))
-    FROM total t
+    FROM g t WHERE t.set_id = 15
 $$;
 
 -- Median wall-clock milliseconds of runs executions of a query (after one
