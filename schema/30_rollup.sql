@@ -49,7 +49,7 @@ COMMENT ON TABLE claudecost.usage_hourly IS
 CREATE FUNCTION claudecost.rollup_hour(occurred_at timestamptz)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at, 'UTC') $$;
+AS $$ SELECT pg_catalog.date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' $$;
 
 COMMENT ON FUNCTION claudecost.rollup_hour(timestamptz) IS
     'Start of the UTC hour that a usage row is rolled up into';
@@ -59,98 +59,16 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
 
--- Applies the sum of a statement's changes to usage_hourly.  INSERT adds
--- the new rows; UPDATE adds the new and subtracts the old versions; DELETE
--- subtracts.  Keys are upserted in sorted order so that concurrent
--- statements lock rollup rows in the same order and cannot deadlock.
+-- Keeps usage_hourly equal to the ledger: see src/rollup_trigger.c.  The
+-- search_path is pinned because the trigger plans SQL with unqualified
+-- built-in functions and operators; work_mem lets a large COPY aggregate
+-- its keys in memory.
 CREATE FUNCTION claudecost.usage_rollup()
 RETURNS trigger
-LANGUAGE plpgsql
+AS 'MODULE_PATHNAME', 'claudecost_usage_rollup'
+LANGUAGE C
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        -- Static statement: its plan is cached, which keeps single-row INSERTs cheap.
-        INSERT INTO claudecost.usage_hourly AS h
-        SELECT claudecost.rollup_hour(n.occurred_at), coalesce(n.project_id, ''), n.model,
-               coalesce(n.user_id, ''), coalesce(n.api_key_id, ''), coalesce(n.workspace_id, ''),
-               n.service_tier, claudecost.rollup_context_window(n.long_context),
-               coalesce(n.inference_geo, ''), coalesce(n.speed, ''),
-               count(*), count(*) FILTER (WHERE n.total_cost IS NULL),
-               sum(n.input_tokens), sum(n.output_tokens), sum(n.cache_write_5m_tokens),
-               sum(n.cache_write_1h_tokens), sum(n.cache_read_tokens),
-               sum(n.web_search_requests), sum(n.web_fetch_requests),
-               coalesce(sum(n.input_cost), 0), coalesce(sum(n.output_cost), 0),
-               coalesce(sum(n.cache_write_cost), 0), coalesce(sum(n.cache_read_cost), 0),
-               coalesce(sum(n.tool_cost), 0), coalesce(sum(n.total_cost), 0)
-        FROM new_rows n
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-        ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-        ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
-            requests = h.requests + excluded.requests,
-            unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
-            input_tokens = h.input_tokens + excluded.input_tokens,
-            output_tokens = h.output_tokens + excluded.output_tokens,
-            cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-            cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-            cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
-            web_search_requests = h.web_search_requests + excluded.web_search_requests,
-            web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
-            input_cost = h.input_cost + excluded.input_cost,
-            output_cost = h.output_cost + excluded.output_cost,
-            cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
-            cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
-            tool_cost = h.tool_cost + excluded.tool_cost,
-            total_cost = h.total_cost + excluded.total_cost;
-    ELSE
-        EXECUTE claudecost.rollup_delta_sql(
-            CASE TG_OP
-                WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
-                ELSE 'SELECT -1 AS sign, * FROM old_rows'
-            END);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
--- The signed form of the upsert above, over any row source with a sign column.
-CREATE FUNCTION claudecost.rollup_delta_sql(source text)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $body$ SELECT pg_catalog.format($f$
-    INSERT INTO claudecost.usage_hourly AS h
-    SELECT claudecost.rollup_hour(d.occurred_at), coalesce(d.project_id, ''), d.model,
-           coalesce(d.user_id, ''), coalesce(d.api_key_id, ''), coalesce(d.workspace_id, ''),
-           d.service_tier, claudecost.rollup_context_window(d.long_context),
-           coalesce(d.inference_geo, ''), coalesce(d.speed, ''),
-           sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
-           sum(d.sign * d.input_tokens), sum(d.sign * d.output_tokens),
-           sum(d.sign * d.cache_write_5m_tokens), sum(d.sign * d.cache_write_1h_tokens),
-           sum(d.sign * d.cache_read_tokens), sum(d.sign * d.web_search_requests),
-           sum(d.sign * d.web_fetch_requests),
-           coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.output_cost), 0),
-           coalesce(sum(d.sign * d.cache_write_cost), 0), coalesce(sum(d.sign * d.cache_read_cost), 0),
-           coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
-    FROM (%s) d
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    ON CONFLICT ON CONSTRAINT usage_hourly_key DO UPDATE SET
-        requests = h.requests + excluded.requests,
-        unpriced_requests = h.unpriced_requests + excluded.unpriced_requests,
-        input_tokens = h.input_tokens + excluded.input_tokens,
-        output_tokens = h.output_tokens + excluded.output_tokens,
-        cache_write_5m_tokens = h.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-        cache_write_1h_tokens = h.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-        cache_read_tokens = h.cache_read_tokens + excluded.cache_read_tokens,
-        web_search_requests = h.web_search_requests + excluded.web_search_requests,
-        web_fetch_requests = h.web_fetch_requests + excluded.web_fetch_requests,
-        input_cost = h.input_cost + excluded.input_cost,
-        output_cost = h.output_cost + excluded.output_cost,
-        cache_write_cost = h.cache_write_cost + excluded.cache_write_cost,
-        cache_read_cost = h.cache_read_cost + excluded.cache_read_cost,
-        tool_cost = h.tool_cost + excluded.tool_cost,
-        total_cost = h.total_cost + excluded.total_cost
-    $f$, source) $body$;
+SET work_mem = '32MB';
 
 CREATE TRIGGER usage_rollup_insert
     AFTER INSERT ON claudecost.usage

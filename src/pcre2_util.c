@@ -98,3 +98,34 @@ pcre2_util_substitute_all(pcre2_code *code, const char *subject,
 		/* output_length now holds the size PCRE2 needs; try again. */
 	}
 }
+
+void
+pcre2_util_check_replacement(pcre2_code *code, const char *replacement)
+{
+	uint32		capture_count = 0;
+	const char *p;
+
+	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &capture_count);
+	for (p = replacement; *p != '\0'; p++)
+	{
+		const char *digits;
+		long		group;
+
+		if (*p != '$')
+			continue;
+		if (p[1] == '$')
+		{
+			p++;				/* "$$" is a literal dollar sign */
+			continue;
+		}
+		digits = (p[1] == '{') ? p + 2 : p + 1;
+		if (*digits < '0' || *digits > '9')
+			continue;
+		group = strtol(digits, NULL, 10);
+		if (group > (long) capture_count)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("replacement \"%s\" refers to group %ld, but the pattern has %u groups",
+							replacement, group, capture_count)));
+	}
+}

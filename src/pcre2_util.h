@@ -31,4 +31,10 @@ extern pcre2_match_data *pcre2_util_match_data(pcre2_code *code, MemoryContext c
 extern char *pcre2_util_substitute_all(pcre2_code *code, const char *subject,
 									   const char *replacement);
 
+/*
+ * Rejects a replacement that refers to a numbered group ($N or ${N}) the
+ * pattern does not have, so the mistake shows when the rule is written.
+ */
+extern void pcre2_util_check_replacement(pcre2_code *code, const char *replacement);
+
 #endif							/* PCRE2_UTIL_H */

@@ -427,7 +427,7 @@ claudecost_validate_model_pattern(PG_FUNCTION_ARGS)
 	if (pattern != NULL && replacement != NULL)
 	{
 		code = pcre2_util_compile(pattern, 0, CurrentMemoryContext, "claudecost.model_pattern");
-		(void) pcre2_util_substitute_all(code, "claude", replacement);
+		pcre2_util_check_replacement(code, replacement);
 	}
 	return PointerGetDatum(tuple);
 }

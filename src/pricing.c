@@ -21,9 +21,16 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "pricing.h"
+
+/* Constants built once per backend, in TopMemoryContext. */
+static Numeric numeric_zero = NULL;
+static Numeric numeric_one;
+static Numeric numeric_per_million;
+static Numeric numeric_per_thousand;
 
 static const char *const price_class_names[PRICE_CLASS_COUNT] = {
 	"input", "output", "5-minute cache write", "1-hour cache write", "cache read"
@@ -130,14 +137,16 @@ charge_tokens(int64 tokens, Numeric rate, Numeric multiplier, Numeric per_millio
 	Numeric		charge;
 
 	if (tokens == 0)
-		return numeric_from_int64(0);
+		return numeric_zero;
 	if (rate == NULL)
 	{
 		cost->priced = false;
 		cost->unpriced_reason = psprintf("no %s price", class_name);
 		return NULL;
 	}
-	charge = multiply(multiply(numeric_from_int64(tokens), rate), multiplier);
+	charge = multiply(numeric_from_int64(tokens), rate);
+	if (multiplier != numeric_one)
+		charge = multiply(charge, multiplier);
 	return trim_scale(multiply(charge, per_million));
 }
 
@@ -162,7 +171,7 @@ is_long_context(const PriceEntry *price, const UsageCounts *counts)
 static Numeric
 token_multiplier(const PriceEntry *price, const UsageCounts *counts, UsageCost *cost)
 {
-	Numeric		multiplier = numeric_from_int64(1);
+	Numeric		multiplier = numeric_one;
 
 	if (counts->service_tier == SERVICE_TIER_BATCH)
 	{
@@ -179,15 +188,34 @@ token_multiplier(const PriceEntry *price, const UsageCounts *counts, UsageCost *
 	return multiplier;
 }
 
+static void
+ensure_constants(void)
+{
+	MemoryContext old_context;
+
+	if (numeric_zero != NULL)
+		return;
+	old_context = MemoryContextSwitchTo(TopMemoryContext);
+	numeric_one = numeric_from_int64(1);
+	numeric_per_million = numeric_from_cstring("0.000001");
+	numeric_per_thousand = numeric_from_cstring("0.001");
+	numeric_zero = numeric_from_int64(0);
+	MemoryContextSwitchTo(old_context);
+}
+
 void
 pricing_compute(const PriceEntry *price, const UsageCounts *counts, UsageCost *cost)
 {
-	Numeric		per_million = numeric_from_cstring("0.000001");
-	Numeric		per_thousand = numeric_from_cstring("0.001");
+	Numeric		per_million;
+	Numeric		per_thousand;
 	Numeric		const *rates;
 	Numeric		multiplier;
 	Numeric		cache_write_5m;
 	Numeric		cache_write_1h;
+
+	ensure_constants();
+	per_million = numeric_per_million;
+	per_thousand = numeric_per_thousand;
 
 	memset(cost, 0, sizeof(*cost));
 	cost->priced = true;
@@ -212,9 +240,12 @@ pricing_compute(const PriceEntry *price, const UsageCounts *counts, UsageCost *c
 		return;
 
 	cost->cache_write_cost = add(cache_write_5m, cache_write_1h);
-	cost->tool_cost = trim_scale(multiply(multiply(numeric_from_int64(counts->web_search_requests),
-												   price->web_search_per_1k),
-										  per_thousand));
+	if (counts->web_search_requests == 0)
+		cost->tool_cost = numeric_zero;
+	else
+		cost->tool_cost = trim_scale(multiply(multiply(numeric_from_int64(counts->web_search_requests),
+													   price->web_search_per_1k),
+											  per_thousand));
 	cost->total_cost = trim_scale(add(add(add(cost->input_cost, cost->output_cost),
 										  add(cost->cache_write_cost, cost->cache_read_cost)),
 									  cost->tool_cost));

@@ -20,38 +20,97 @@
 
 #include "pricing.h"
 
-/* Columns the trigger writes, in the order of the values it builds. */
-static const char *const output_columns[] = {
-	"price_id", "long_context", "input_cost", "output_cost", "cache_write_cost",
-	"cache_read_cost", "tool_cost", "total_cost", "currency"
-};
+/*
+ * Column numbers by name, looked up once per backend and relation: the
+ * lookup is a linear scan of the tuple descriptor, too slow to repeat for
+ * every row of a large COPY.
+ */
+#define MAX_CACHED_COLUMNS 32
 
-#define OUTPUT_COLUMN_COUNT lengthof(output_columns)
+typedef struct ColumnCache
+{
+	Oid			relid;
+	int			natts;
+	int			count;
+	const char *names[MAX_CACHED_COLUMNS];
+	int			attnums[MAX_CACHED_COLUMNS];
+} ColumnCache;
+
+static ColumnCache column_cache;
 
 static int
 column_number(TupleDesc desc, const char *name)
 {
-	int			attnum = SPI_fnumber(desc, name);
+	int			attnum;
+	int			i;
 
+	for (i = 0; i < column_cache.count; i++)
+	{
+		/*
+		 * Names are string literals of this file, compared by address; a
+		 * literal the compiler did not merge only takes another entry.
+		 */
+		if (column_cache.names[i] == name)
+			return column_cache.attnums[i];
+	}
+
+	attnum = SPI_fnumber(desc, name);
 	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"usage\" does not exist", name)));
+	if (column_cache.count < MAX_CACHED_COLUMNS)
+	{
+		column_cache.names[column_cache.count] = name;
+		column_cache.attnums[column_cache.count] = attnum;
+		column_cache.count++;
+	}
 	return attnum;
+}
+
+/* Forgets the cached column numbers when the trigger fires on another relation or layout. */
+static void
+reset_column_cache(Relation relation)
+{
+	if (column_cache.relid == RelationGetRelid(relation) &&
+		column_cache.natts == RelationGetDescr(relation)->natts)
+		return;
+	column_cache.relid = RelationGetRelid(relation);
+	column_cache.natts = RelationGetDescr(relation)->natts;
+	column_cache.count = 0;
+}
+
+/*
+ * The row being priced, deformed once: reading columns one by one with
+ * SPI_getbinval walks the tuple again for every column after a NULL.
+ */
+typedef struct UsageRow
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+} UsageRow;
+
+static Datum
+row_value(const UsageRow *row, const char *name, bool *isnull)
+{
+	int			attnum = column_number(row->desc, name);
+
+	*isnull = row->nulls[attnum - 1];
+	return row->values[attnum - 1];
 }
 
 /* Reads a bigint or integer column (NULL reads as 0) and rejects negatives. */
 static int64
-read_count(HeapTuple tuple, TupleDesc desc, const char *name)
+read_count(const UsageRow *row, const char *name)
 {
-	int			attnum = column_number(desc, name);
-	bool		isnull;
-	Datum		value = SPI_getbinval(tuple, desc, attnum, &isnull);
+	int			attnum = column_number(row->desc, name);
+	Datum		value = row->values[attnum - 1];
 	int64		count;
 
-	if (isnull)
+	if (row->nulls[attnum - 1])
 		return 0;
-	if (TupleDescAttr(desc, attnum - 1)->atttypid == INT4OID)
+	if (TupleDescAttr(row->desc, attnum - 1)->atttypid == INT4OID)
 		count = DatumGetInt32(value);
 	else
 		count = DatumGetInt64(value);
@@ -60,38 +119,36 @@ read_count(HeapTuple tuple, TupleDesc desc, const char *name)
 }
 
 static char *
-read_text(HeapTuple tuple, TupleDesc desc, const char *name)
+read_text(const UsageRow *row, const char *name)
 {
 	bool		isnull;
-	Datum		value = SPI_getbinval(tuple, desc, column_number(desc, name), &isnull);
+	Datum		value = row_value(row, name, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(value);
 }
 
 static void
-read_usage_counts(HeapTuple tuple, TupleDesc desc, UsageCounts *counts)
+read_usage_counts(const UsageRow *row, UsageCounts *counts)
 {
-	char	   *service_tier = read_text(tuple, desc, "service_tier");
-	int64		web_search_requests;
+	char	   *service_tier = read_text(row, "service_tier");
 
-	counts->input_tokens = read_count(tuple, desc, "input_tokens");
-	counts->output_tokens = read_count(tuple, desc, "output_tokens");
-	counts->cache_write_5m_tokens = read_count(tuple, desc, "cache_write_5m_tokens");
-	counts->cache_write_1h_tokens = read_count(tuple, desc, "cache_write_1h_tokens");
-	counts->cache_read_tokens = read_count(tuple, desc, "cache_read_tokens");
-	web_search_requests = read_count(tuple, desc, "web_search_requests");
-	(void) read_count(tuple, desc, "web_fetch_requests");
-	counts->web_search_requests = (int32) web_search_requests;
+	counts->input_tokens = read_count(row, "input_tokens");
+	counts->output_tokens = read_count(row, "output_tokens");
+	counts->cache_write_5m_tokens = read_count(row, "cache_write_5m_tokens");
+	counts->cache_write_1h_tokens = read_count(row, "cache_write_1h_tokens");
+	counts->cache_read_tokens = read_count(row, "cache_read_tokens");
+	counts->web_search_requests = (int32) read_count(row, "web_search_requests");
+	(void) read_count(row, "web_fetch_requests");
 
 	counts->service_tier = pricing_parse_service_tier(service_tier ? service_tier : "standard");
-	counts->us_geo = pricing_parse_inference_geo_is_us(read_text(tuple, desc, "inference_geo"));
-	counts->fast = pricing_parse_speed_is_fast(read_text(tuple, desc, "speed"));
+	counts->us_geo = pricing_parse_inference_geo_is_us(read_text(row, "inference_geo"));
+	counts->fast = pricing_parse_speed_is_fast(read_text(row, "speed"));
 }
 
 static char *
-read_model(HeapTuple tuple, TupleDesc desc)
+read_model(const UsageRow *row)
 {
-	char	   *model = read_text(tuple, desc, "model");
+	char	   *model = read_text(row, "model");
 
 	if (model == NULL || model[0] == '\0')
 		ereport(ERROR,
@@ -101,35 +158,39 @@ read_model(HeapTuple tuple, TupleDesc desc)
 	return model;
 }
 
+static void
+set_column(UsageRow *row, const char *name, Datum value, bool isnull)
+{
+	int			attnum = column_number(row->desc, name);
+
+	row->values[attnum - 1] = value;
+	row->nulls[attnum - 1] = isnull;
+}
+
 /* Builds the new tuple with the cost columns of cost (all NULL when unpriced). */
 static HeapTuple
-set_cost_columns(HeapTuple tuple, TupleDesc desc, const PriceEntry *price,
-				 const UsageCost *cost)
+form_priced_tuple(HeapTuple tuple, UsageRow *row, const PriceEntry *price,
+				  const UsageCost *cost)
 {
-	int			attnums[OUTPUT_COLUMN_COUNT];
-	Datum		values[OUTPUT_COLUMN_COUNT];
-	bool		nulls[OUTPUT_COLUMN_COUNT];
-	int			i;
+	bool		unpriced = (price == NULL);
+	HeapTuple	result;
 
-	for (i = 0; i < (int) OUTPUT_COLUMN_COUNT; i++)
-	{
-		attnums[i] = column_number(desc, output_columns[i]);
-		nulls[i] = (price == NULL);
-		values[i] = (Datum) 0;
-	}
-	if (price != NULL)
-	{
-		values[0] = Int64GetDatum(price->id);
-		values[1] = BoolGetDatum(cost->long_context);
-		values[2] = NumericGetDatum(cost->input_cost);
-		values[3] = NumericGetDatum(cost->output_cost);
-		values[4] = NumericGetDatum(cost->cache_write_cost);
-		values[5] = NumericGetDatum(cost->cache_read_cost);
-		values[6] = NumericGetDatum(cost->tool_cost);
-		values[7] = NumericGetDatum(cost->total_cost);
-		values[8] = CStringGetTextDatum(price->currency);
-	}
-	return heap_modify_tuple_by_cols(tuple, desc, OUTPUT_COLUMN_COUNT, attnums, values, nulls);
+	set_column(row, "price_id", unpriced ? 0 : Int64GetDatum(price->id), unpriced);
+	set_column(row, "long_context", unpriced ? 0 : BoolGetDatum(cost->long_context), unpriced);
+	set_column(row, "input_cost", unpriced ? 0 : NumericGetDatum(cost->input_cost), unpriced);
+	set_column(row, "output_cost", unpriced ? 0 : NumericGetDatum(cost->output_cost), unpriced);
+	set_column(row, "cache_write_cost", unpriced ? 0 : NumericGetDatum(cost->cache_write_cost), unpriced);
+	set_column(row, "cache_read_cost", unpriced ? 0 : NumericGetDatum(cost->cache_read_cost), unpriced);
+	set_column(row, "tool_cost", unpriced ? 0 : NumericGetDatum(cost->tool_cost), unpriced);
+	set_column(row, "total_cost", unpriced ? 0 : NumericGetDatum(cost->total_cost), unpriced);
+	set_column(row, "currency", unpriced ? 0 : CStringGetTextDatum(price->currency), unpriced);
+
+	/* Keep the identity of the original tuple, as heap_modify_tuple does. */
+	result = heap_form_tuple(row->desc, row->values, row->nulls);
+	result->t_data->t_ctid = tuple->t_data->t_ctid;
+	result->t_self = tuple->t_self;
+	result->t_tableOid = tuple->t_tableOid;
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(claudecost_usage_price);
@@ -141,6 +202,7 @@ claudecost_usage_price(PG_FUNCTION_ARGS)
 	TriggerData *trigger_data = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	tuple;
+	UsageRow	row;
 	UsageCounts counts;
 	UsageCost	cost;
 	const PriceEntry *price = NULL;
@@ -155,17 +217,23 @@ claudecost_usage_price(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("claudecost.usage_price() must be a BEFORE INSERT OR UPDATE row trigger")));
 
+	reset_column_cache(trigger_data->tg_relation);
 	desc = RelationGetDescr(trigger_data->tg_relation);
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigger_data->tg_event) ?
 		trigger_data->tg_newtuple : trigger_data->tg_trigtuple;
 
-	model = read_model(tuple, desc);
-	read_usage_counts(tuple, desc, &counts);
+	row.desc = desc;
+	row.values = palloc(sizeof(Datum) * desc->natts);
+	row.nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, row.values, row.nulls);
+
+	model = read_model(&row);
+	read_usage_counts(&row, &counts);
 
 	/* A NULL occurred_at is left for the NOT NULL constraint to reject. */
-	occurred_at = SPI_getbinval(tuple, desc, column_number(desc, "occurred_at"), &isnull);
+	occurred_at = row_value(&row, "occurred_at", &isnull);
 	if (!isnull)
 		price = pricing_price_request(model, DatumGetTimestampTz(occurred_at), &counts, &cost);
 
-	return PointerGetDatum(set_cost_columns(tuple, desc, price, &cost));
+	return PointerGetDatum(form_priced_tuple(tuple, &row, price, &cost));
 }

@@ -1,0 +1,120 @@
+/*
+ * ingest_record.c
+ *		Building a UsageRecord: metadata JSON and timestamps.
+ *
+ * metadata is written as JSON text with escape_json and cast to jsonb by the
+ * INSERT, so no content of the source record is copied unless a reader adds
+ * it on purpose: readers add ids, versions and flags only.
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+#include "utils/json.h"
+
+#include "ingest.h"
+
+void
+record_init(UsageRecord *rec, const char *source)
+{
+	memset(rec, 0, sizeof(UsageRecord));
+	initStringInfo(&rec->metadata);
+	initStringInfo(&rec->assumed);
+	appendStringInfoString(&rec->metadata, "{\"source\": ");
+	escape_json(&rec->metadata, source);
+}
+
+/* Appends the separator and the quoted key of a new metadata member. */
+static void
+meta_add_key(UsageRecord *rec, const char *key)
+{
+	appendStringInfoString(&rec->metadata, ", ");
+	escape_json(&rec->metadata, key);
+	appendStringInfoString(&rec->metadata, ": ");
+}
+
+/* Adds key: value when value is not NULL. */
+void
+meta_add_string(UsageRecord *rec, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	meta_add_key(rec, key);
+	escape_json(&rec->metadata, value);
+}
+
+void
+meta_add_bool(UsageRecord *rec, const char *key, bool value)
+{
+	meta_add_key(rec, key);
+	appendStringInfoString(&rec->metadata, value ? "true" : "false");
+}
+
+void
+meta_add_int(UsageRecord *rec, const char *key, int64 value)
+{
+	meta_add_key(rec, key);
+	appendStringInfo(&rec->metadata, INT64_FORMAT, value);
+}
+
+/*
+ * Adds a number reported by another system (a gateway's cost).  It is kept
+ * for reference only and never priced, so 15 significant digits, which
+ * reproduce any decimal of up to 15 digits, are enough.
+ */
+void
+meta_add_number(UsageRecord *rec, const char *key, double value)
+{
+	meta_add_key(rec, key);
+	appendStringInfo(&rec->metadata, "%.15g", value);
+}
+
+/* Records that a default was applied for an absent field. */
+void
+record_assume(UsageRecord *rec, const char *what)
+{
+	if (rec->assumed.len > 0)
+		appendStringInfoString(&rec->assumed, ", ");
+	escape_json(&rec->assumed, what);
+}
+
+/* Closes (once) and returns the metadata JSON object text. */
+const char *
+record_metadata(UsageRecord *rec)
+{
+	if (rec->metadata_text != NULL)
+		return rec->metadata_text;
+	if (rec->assumed.len > 0)
+		appendStringInfo(&rec->metadata, ", \"assumed\": [%s]", rec->assumed.data);
+	appendStringInfoChar(&rec->metadata, '}');
+	rec->metadata_text = rec->metadata.data;
+	return rec->metadata_text;
+}
+
+/* Adds the field name to errors raised while parsing a timestamp. */
+static void
+timestamp_error_context(void *arg)
+{
+	errcontext("while parsing field \"%s\"", (const char *) arg);
+}
+
+/*
+ * Parses an ISO-8601 timestamp field with timestamptz_in, so an invalid
+ * value raises ERRCODE_INVALID_DATETIME_FORMAT with the field in the context.
+ */
+TimestampTz
+parse_timestamp(const char *value, const char *prefix, const char *key)
+{
+	ErrorContextCallback callback;
+	Datum		result;
+
+	callback.callback = timestamp_error_context;
+	callback.arg = psprintf("%s%s", prefix, key);
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+
+	result = DirectFunctionCall3(timestamptz_in, CStringGetDatum(value),
+								 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+	error_context_stack = callback.previous;
+	return DatumGetTimestampTz(result);
+}
