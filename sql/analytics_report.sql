@@ -124,7 +124,7 @@ SELECT jsonb_pretty(claudecost.generate_usage_report('2026-02-10', '2026-02-12')
 -- is about that.
 INSERT INTO claudecost.usage (occurred_at, model, user_id, project_id, input_tokens, output_tokens,
                               cache_write_5m_tokens, cache_read_tokens, prompt_hash)
--- 2026-03-02: short answers from opus 4.5 while haiku 4.5 is in use.
+-- 2026-03-02: short output from opus 4.5 while haiku 4.5 is in use.
 SELECT '2026-03-02 10:00'::timestamptz, 'claude-opus-4-5', 'u1', 'p1', 1000, 100, 0, 0, NULL::text FROM generate_series(1, 5)
 UNION ALL SELECT '2026-03-02 11:00', 'claude-haiku-4-5', 'u1', 'p1', 1000, 100, 0, 0, NULL
 -- 2026-03-03: user u9 sends 50,000-token prompts, others 1,000.

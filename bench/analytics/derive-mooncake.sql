@@ -1,9 +1,9 @@
 -- Derives data/traces/mooncake_conversation_usage.csv from Mooncake's
--- conversation_trace.jsonl (FAST'25 release): one line per request with
--- its arrival (ms), input and output tokens, the prompt tokens that a
--- prefix cache would have served, and the hash id of the last block of
--- that cached prefix (empty when nothing was cached), which identifies the
--- shared prompt prefix.
+-- conversation_trace.jsonl (FAST'25 release), one line per request.  Each
+-- line has the arrival (ms), the input and output tokens and the prompt
+-- tokens that a prefix cache would have served.  The last column is the
+-- hash id of the last block of that cached prefix, which identifies the
+-- shared prompt prefix (empty when nothing was cached).
 --
 -- A request's cached prefix is its leading run of 512-token blocks whose
 -- hash id appeared in an earlier request, capped at its input length.

@@ -58,3 +58,9 @@ psql -X -A -t -d "$DB" -c "SELECT format(
     $LARGE, $(value "$LARGE" raw_ms), round($(value "$LARGE" raw_ms) / $(value "$LARGE" report_ms), 1),
     $SMALL, $(value "$SMALL" raw_ms), round($(value "$SMALL" raw_ms) / $(value "$SMALL" report_ms), 1),
     '$(value "$SMALL" same_figures)', $SMALL, '$(value "$LARGE" same_figures)', $LARGE)" | tee "$OUT/summary.txt"
+
+# The speedup means nothing unless both sides computed the same figures.
+if [ "$(value "$SMALL" same_figures)" != t ] || [ "$(value "$LARGE" same_figures)" != t ]; then
+    echo "FAIL: the rollup report and the raw-row baseline disagree" >&2
+    exit 1
+fi

@@ -3,9 +3,10 @@
 SET client_min_messages = warning;
 CREATE EXTENSION claudecost;
 
--- Request shapes from three real traces: Azure LLM inference 2023 (code and
--- conversation; input and output tokens) and Mooncake FAST'25 conversations
--- (input, output and prefix-cached tokens, prompt prefix id).
+-- Request shapes from three real traces.  The Azure LLM inference 2023
+-- code and conversation traces give input and output tokens.  The Mooncake
+-- FAST'25 conversation trace adds prefix-cached tokens and a prompt prefix
+-- id.
 CREATE TABLE bench_trace_azure (arrived text, input_tokens bigint, output_tokens bigint);
 \copy bench_trace_azure FROM 'data/traces/AzureLLMInferenceTrace_code.csv' WITH (FORMAT csv, HEADER)
 \copy bench_trace_azure FROM 'data/traces/AzureLLMInferenceTrace_conv.csv' WITH (FORMAT csv, HEADER)
@@ -30,11 +31,11 @@ FROM (
 ANALYZE bench_trace;
 
 -- Inserts usage rows first .. last of the synthetic ledger.  Row g gets a
--- trace request picked by a multiplicative hash, a time spread by another
--- hash over 60 days (any prefix of the rows covers the whole span), and a
--- user drawn with a skew towards low ids; a user always has the same
--- project, API key, workspace and main model, and one in ten requests
--- uses haiku.  Users 15, 30, 45 and 60 are service accounts (no user id),
+-- trace request picked by a multiplicative hash and a time spread by another
+-- hash over 60 days, so any prefix of the rows covers the whole span.  Its
+-- user is drawn with a skew towards low ids.  A user always has the same
+-- project, API key, workspace and main model, and one in ten requests uses
+-- haiku.  Users 15, 30, 45 and 60 are service accounts (no user id), with
 -- half of their work on the batch tier.
 CREATE FUNCTION bench_load(first bigint, last bigint) RETURNS void
 LANGUAGE sql AS $$
