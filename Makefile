@@ -5,6 +5,11 @@ MODULE_big = claudecost
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 
+# Generated from data/vocab/ by tools/gen_vocab (rules at the end).
+VOCAB_SRCS = src/vocab_cl100k_base.c src/vocab_o200k_base.c src/vocab_claude_legacy.c
+SRCS := $(sort $(SRCS) $(VOCAB_SRCS))
+EXTRA_CLEAN = $(VOCAB_SRCS) tools/gen_vocab
+
 # The install script is assembled from the ordered fragments in schema/, so
 # each feature keeps its SQL next to its concept.  The assembled file is
 # committed as well, so the shipped 1.0 script can be read without building.
@@ -15,6 +20,10 @@ DATA = claudecost--1.0.sql
 # extension, so they run in any order.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+# Every specs/*.spec file is an isolation test (several sessions at once).
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
@@ -36,3 +45,26 @@ claudecost--1.0.sql: $(SCHEMA_PARTS)
 	cat $(SCHEMA_PARTS) > $@.tmp && mv $@.tmp $@
 
 all: claudecost--1.0.sql
+
+# Tokenizer vocabularies: tools/gen_vocab turns each data/vocab/*.tiktoken
+# file into read-only C tables (token bytes, offsets, hash slots) that are
+# compiled into the library, so no backend parses or hashes a vocabulary.
+
+tools/gen_vocab: tools/gen_vocab.c src/bpe.h
+	$(CC) -O2 -Wall -Wextra -Werror -Isrc -o $@ tools/gen_vocab.c
+
+src/vocab_cl100k_base.c: data/vocab/cl100k_base.tiktoken tools/gen_vocab
+	tools/gen_vocab cl100k_base $< $@ '100257=<|endoftext|>' '100258=<|fim_prefix|>' \
+		'100259=<|fim_middle|>' '100260=<|fim_suffix|>' '100276=<|endofprompt|>'
+
+src/vocab_o200k_base.c: data/vocab/o200k_base.tiktoken tools/gen_vocab
+	tools/gen_vocab o200k_base $< $@ '199999=<|endoftext|>' '200018=<|endofprompt|>'
+
+src/vocab_claude_legacy.c: data/vocab/claude_legacy.tiktoken tools/gen_vocab
+	tools/gen_vocab claude_legacy $< $@ '0=<EOT>' '1=<META>' '2=<META_START>' \
+		'3=<META_END>' '4=<SOS>'
+
+# PGXS tracks no header dependencies; rebuild the tokenizer objects when the
+# structures they share change.
+TOKENIZER_HEADERS = src/bpe.h src/tokenizer.h src/tokenizer_core.h src/tokenizer_nfkc.h
+src/bpe.o src/tokenizer.o src/tokenizer_core.o src/tokenizer_nfkc.o $(VOCAB_SRCS:.c=.o): $(TOKENIZER_HEADERS)

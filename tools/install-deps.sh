@@ -7,6 +7,7 @@ packages=(
     build-essential pkg-config ca-certificates
     postgresql-15 postgresql-server-dev-15 postgresql-common
     libpcre2-dev libcjson-dev
+    clang libclang-rt-14-dev    # tokenizer fuzz harness (libFuzzer, sanitizers)
 )
 
 # The PostgreSQL server runs as the postgres user, which must be able to
