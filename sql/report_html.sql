@@ -39,6 +39,15 @@ FROM page, regexp_matches(html, '<li class="opportunity" data-type="([^"]*)">', 
 -- No budgets: a note instead of gauges.
 SELECT html LIKE '%<p class="no-budgets">No budgets.</p>%' AS no_budgets_note FROM page;
 
+-- A budget from claudecost.create_budget shows as a gauge.  Its current
+-- period is the month of now(), after all usage above, so it is at 0%.
+SELECT claudecost.create_budget(name => 'regress monthly', amount => 10, period => 'monthly',
+                                starts_at => '2026-01-01') > 0 AS budget_created;
+SELECT budget_name, status, spent_amount, usage_percentage FROM claudecost.budget_report;
+SELECT m[1] AS status, m[2] AS budget, m[3] AS label, m[4] AS width
+FROM claudecost.report_html('2026-01-05', '2026-01-08') h,
+     regexp_matches(h, '<div class="gauge ([a-z]*)" data-budget="([^"]*)"><span>([^<]*)</span><svg[^>]*><rect[^>]*/><rect class="gauge-fill" x="0" y="0" width="([^"]*)"', 'g') m;
+
 -- Budget gauges, rendered from claudecost.budget_report (replaced here by
 -- fixed rows with the same columns): width is the usage percentage of 300 px,
 -- capped at 100%.
