@@ -2898,6 +2898,93 @@ CREATE TRIGGER usage_analytics_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
 
+-- Compares the analytics rollups with aggregates of the raw usage rows (and
+-- usage_analytics_prompt_day with a recomputation from
+-- usage_analytics_prompt) and returns every key whose figures differ; no
+-- rows means they are exact.  It scans the whole ledger, so it is for tests
+-- and audits, not for reports.
+CREATE FUNCTION claudecost.verify_analytics_rollups()
+RETURNS TABLE (rollup text, key text, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH daily_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
+               coalesce(u.project_id, '') AS project_id, u.service_tier,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    daily_stored AS (
+        SELECT a.day, a.model, a.user_id, a.project_id, a.service_tier, a.requests, a.unpriced_requests,
+               a.input_tokens + a.output_tokens + a.cache_write_5m_tokens + a.cache_write_1h_tokens
+               + a.cache_read_tokens AS tokens,
+               a.input_cost, a.cache_write_cost, a.tool_cost, a.total_cost
+        FROM claudecost.usage_analytics_daily a
+        WHERE a.requests <> 0
+    ),
+    prompt_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.prompt_hash, u.model, count(*) AS requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        WHERE u.prompt_hash IS NOT NULL
+        GROUP BY 1, 2, 3
+    ),
+    prompt_day_expected AS (
+        SELECT a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+               sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
+               sum(x.sums[5]) AS uncached_first_input_cost
+        FROM claudecost.usage_analytics_prompt a
+        CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
+                                                                     a.cache_read_tokens, a.input_cost,
+                                                                     a.total_cost) AS sums) x
+        GROUP BY a.day, a.model
+        HAVING sum(x.sums[1]) <> 0
+    )
+    SELECT 'usage_analytics_daily',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), coalesce(s.user_id, r.user_id),
+                     coalesce(s.project_id, r.project_id), coalesce(s.service_tier, r.service_tier)),
+           row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost,
+               s.total_cost)::text,
+           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost,
+               r.total_cost)::text
+    FROM daily_stored s
+    FULL JOIN daily_raw r USING (day, model, user_id, project_id, service_tier)
+    WHERE row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost, s.total_cost)
+          IS DISTINCT FROM
+          row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model)),
+           row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
+           row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
+    FULL JOIN prompt_raw r USING (day, prompt_hash, model)
+    WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
+          IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt_day',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model)),
+           row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
+               s.uncached_first_input_cost)::text,
+           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
+               r.uncached_first_input_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
+    FULL JOIN prompt_day_expected r USING (day, model)
+    WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
+          IS DISTINCT FROM
+          row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
+$$;
+
+COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
+    'Keys whose analytics rollup figures differ from the raw usage rows; empty when exact';
+
+
 ------------------------------------------------------------------------
 -- Helpers
 ------------------------------------------------------------------------
@@ -2963,6 +3050,9 @@ AS $$
            '"', '&quot;'), '''', '&#39;')
 $$;
 
+COMMENT ON FUNCTION claudecost.html_escape(text) IS
+    'Text with &, <, >, double and single quotes escaped for HTML; NULL becomes an empty string';
+
 ------------------------------------------------------------------------
 -- Optimization opportunities
 ------------------------------------------------------------------------
@@ -3004,6 +3094,9 @@ AS $$
     WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
       AND (b.first_day >= b.last_day OR h.hour < b.first_day OR h.hour >= b.last_day)
 $$;
+
+COMMENT ON FUNCTION claudecost.report_rows(timestamptz, timestamptz) IS
+    'Rollup rows of a period for reports: daily rows for its whole UTC days, hourly rows for the hours at its edges';
 
 -- Savings opportunities found in the usage of [start_time, end_time), as a
 -- jsonb array sorted by potential_savings (USD, largest first).  Each
@@ -3273,6 +3366,9 @@ AS $$
                                     interval '1 day') WITH ORDINALITY AS d(day, n)
 $$;
 
+COMMENT ON FUNCTION claudecost.report_days(timestamptz, timestamptz, text) IS
+    'Local days of a report period in a time zone, numbered from 0';
+
 -- Requests, tokens and USD cost per local day of a period, zero days
 -- included, from usage_hourly.
 CREATE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timestamptz,
@@ -3301,6 +3397,9 @@ AS $$
     FROM claudecost.report_days(start_time, end_time, time_zone) d
     LEFT JOIN local_day l ON l.day = d.day
 $$;
+
+COMMENT ON FUNCTION claudecost.report_daily(timestamptz, timestamptz, text) IS
+    'Requests, tokens and USD cost per local day of a period, zero days included; each UTC hour counts on the local day of its start';
 
 -- Trend figures of a daily cost series (days in order): averages, a 30-day
 -- projection and the least-squares slope, all in exact numeric arithmetic.
@@ -3339,6 +3438,9 @@ AS $$
         'peak_cost', p.cost)
     FROM fit f LEFT JOIN peak p ON true
 $$;
+
+COMMENT ON FUNCTION claudecost.report_trend_figures(date[], numeric[]) IS
+    'Averages, 30-day projection, least-squares daily trend, growth rate and peak of a daily USD cost series';
 
 -- Trend figures of the local daily costs of a period.
 CREATE FUNCTION claudecost.report_cost_trends(start_time timestamptz, end_time timestamptz,

@@ -142,3 +142,10 @@ SELECT p.day, p.model, p.prompt_days, p.repeats, p.repeat_cost,
        p.repeat_cost = (SELECT sum(total_cost) * 1 / 2 FROM claudecost.usage
                         WHERE prompt_hash = 'sha256:x' AND model = p.model) AS repeat_cost_matches
 FROM claudecost.usage_analytics_prompt_day p WHERE p.prompt_days <> 0 ORDER BY p.day, p.model COLLATE "C";
+
+-- The analytics rollups agree with the raw rows after every change above.
+SELECT * FROM claudecost.verify_analytics_rollups();
+-- A damaged rollup row is reported.
+UPDATE claudecost.usage_analytics_daily SET total_cost = total_cost + 1
+WHERE day = '2026-01-07' AND model = 'claude-sonnet-4-5';
+SELECT rollup, key FROM claudecost.verify_analytics_rollups();
