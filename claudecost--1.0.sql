@@ -2747,9 +2747,9 @@ $$;
 -- Applies the signed rows of a statement (source has a sign column and the
 -- usage columns) to the auxiliary rollups, keys in sorted order so that
 -- concurrent statements lock rollup rows in the same order.  The per-day
--- prompt sums change by the difference between the new and the old sums of
--- each prompt row; the old values are the new ones (RETURNING, after the
--- row lock) minus this statement's delta, so concurrent statements add up.
+-- prompt sums change by the new minus the old sums of each prompt row.  The
+-- old values are the new ones (RETURNING, after the row lock) minus this
+-- statement's delta, so concurrent statements add up.
 CREATE FUNCTION claudecost.usage_analytics_delta_sql(source text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -2898,11 +2898,11 @@ CREATE TRIGGER usage_analytics_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
 
--- Compares the analytics rollups with aggregates of the raw usage rows (and
+-- Compares the analytics rollups with aggregates of the raw usage rows, and
 -- usage_analytics_prompt_day with a recomputation from
--- usage_analytics_prompt) and returns every key whose figures differ; no
--- rows means they are exact.  It scans the whole ledger, so it is for tests
--- and audits, not for reports.
+-- usage_analytics_prompt.  Returns every key whose figures differ, so no
+-- rows means they are exact.  It scans the whole ledger: for tests and
+-- audits, not for reports.
 CREATE FUNCTION claudecost.verify_analytics_rollups()
 RETURNS TABLE (rollup text, key text, stored text, expected text)
 LANGUAGE sql STABLE
@@ -3793,7 +3793,7 @@ $$;
 
 -- Compares a downloaded Admin API cost report with the ledger, per UTC day
 -- and model.  cost_report is one response ({"data": [...]}) or an array of
--- paginated responses; amounts are decimal strings in cents.  Only the
+-- paginated responses, with amounts as decimal strings in cents.  Only the
 -- days of the report's buckets are compared.
 CREATE FUNCTION claudecost.reconcile(cost_report jsonb)
 RETURNS TABLE (day date, model text, report_amount numeric, ledger_amount numeric,
