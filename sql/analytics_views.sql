@@ -37,6 +37,16 @@ SELECT 'export_usage_report json',
        (claudecost.export_usage_report('2026-01-01', '2026-02-01')::jsonb->>'total_cost')::numeric,
        (claudecost.export_usage_report('2026-01-01', '2026-02-01')::jsonb->>'total_requests')::bigint
 UNION ALL
+SELECT 'export_usage_report csv', sum(split_part(l.line, ',', 10)::numeric), sum(split_part(l.line, ',', 3)::bigint)
+FROM regexp_split_to_table(claudecost.export_usage_report('2026-01-01', '2026-02-01', 'csv'), E'\r\n')
+     WITH ORDINALITY AS l(line, n)
+WHERE l.n > 1 AND l.line <> ''
+UNION ALL
+SELECT 'report_html project bars', sum(m[1]::numeric), NULL
+FROM regexp_matches(split_part(split_part(claudecost.report_html('2026-01-01', '2026-02-01'),
+                                          '<svg class="project-cost"', 2), '</svg>', 1),
+                    'data-cost="([^"]*)"', 'g') m
+UNION ALL
 SELECT 'daily_cost_by_model', sum(total_cost), sum(requests) FROM claudecost.daily_cost_by_model
 WHERE day >= '2026-01-01' AND day < '2026-02-01'
 UNION ALL
@@ -83,14 +93,14 @@ SELECT * FROM january;
 SELECT claudecost.refresh_reports();
 SELECT * FROM january;
 SELECT count(DISTINCT (cost, requests)) = 1 AS all_sources_agree
-FROM january WHERE source <> 'admin_cost_report';
+FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars');
 
 -- Deleting a row is reflected as well.
 DELETE FROM claudecost.usage WHERE request_id = 'late';
 SELECT claudecost.refresh_reports();
 SELECT count(DISTINCT (cost, requests)) = 1 AS all_sources_agree_after_delete,
        min(requests) AS requests
-FROM january WHERE source <> 'admin_cost_report';
+FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars');
 
 -- Export: CSV with a header, one record per local day and model, CRLF
 -- line ends and RFC 4180 quoting of a model name with a comma and quotes.
