@@ -2728,12 +2728,13 @@ COMMENT ON TABLE claudecost.usage_analytics_long_context IS
 
 -- Repeated-prompt sums of one usage_analytics_prompt row (see
 -- usage_analytics_prompt_day): prompt_days, repeats, repeat_cost,
--- uncached_repeat_input_cost, uncached_first_input_cost.
+-- uncached_repeat_input_cost, uncached_first_input_cost.  Not STRICT, so
+-- that the planner can inline it into the trigger's statement.
 CREATE FUNCTION claudecost.usage_analytics_repeat(requests numeric, input_tokens numeric,
                                                   cache_read_tokens numeric, input_cost numeric,
                                                   total_cost numeric)
 RETURNS numeric[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE WHEN requests > 1 THEN
                ARRAY[1, requests - 1, total_cost * (requests - 1) / requests,
@@ -2807,7 +2808,7 @@ AS $body$ SELECT pg_catalog.format($f$
         RETURNING a.day, a.prompt_hash, a.model, a.requests, a.input_tokens, a.cache_read_tokens,
                   a.input_cost, a.total_cost
     ),
-    prompt_change AS (
+    prompt_change AS MATERIALIZED (
         SELECT p.day, p.model,
                claudecost.usage_analytics_repeat(p.requests, p.input_tokens, p.cache_read_tokens,
                                                  p.input_cost, p.total_cost) AS new_sums,
@@ -2868,22 +2869,34 @@ AS $body$ SELECT pg_catalog.format($f$
     $f$, source) $body$;
 
 -- Keeps the usage_analytics_* rollups exact on INSERT, UPDATE (reprice
--- included) and DELETE of usage.
-CREATE FUNCTION claudecost.usage_analytics_rollup()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
+-- included) and DELETE of usage.  The INSERT statement is static so that
+-- its plan is cached: a dynamic statement is planned again on every call,
+-- which made single-row INSERTs several times slower.  The DO block writes
+-- it from usage_analytics_delta_sql(), the one definition of the deltas.
+DO $do$
 BEGIN
-    EXECUTE claudecost.usage_analytics_delta_sql(
-        CASE TG_OP
-            WHEN 'INSERT' THEN 'SELECT 1 AS sign, * FROM new_rows'
-            WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
-            ELSE 'SELECT -1 AS sign, * FROM old_rows'
-        END);
-    RETURN NULL;
-END;
-$$;
+    EXECUTE pg_catalog.format($f$
+        CREATE FUNCTION claudecost.usage_analytics_rollup()
+        RETURNS trigger
+        LANGUAGE plpgsql
+        SET search_path = pg_catalog, pg_temp
+        AS $fn$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                %s;
+            ELSE
+                EXECUTE claudecost.usage_analytics_delta_sql(
+                    CASE TG_OP
+                        WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
+                        ELSE 'SELECT -1 AS sign, * FROM old_rows'
+                    END);
+            END IF;
+            RETURN NULL;
+        END;
+        $fn$ $f$,
+        claudecost.usage_analytics_delta_sql('SELECT 1 AS sign, * FROM new_rows'));
+END
+$do$;
 
 CREATE TRIGGER usage_analytics_insert
     AFTER INSERT ON claudecost.usage
