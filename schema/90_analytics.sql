@@ -17,8 +17,9 @@
 -- per UTC day and prompt hash (a report counts the days that start in its
 -- period) and usage_analytics_long_context per UTC hour.
 --
--- Report functions run with jit = off: they read rollups of some ten
--- thousand rows, where compiling the expressions costs more than it saves.
+-- Report functions run with jit = off and without parallel workers: they
+-- read rollups of some thousand rows, where compiling expressions or
+-- starting worker processes (some 15 ms) costs more than it saves.
 
 ------------------------------------------------------------------------
 -- Auxiliary rollups
@@ -466,29 +467,42 @@ RETURNS TABLE (bucket timestamptz, model text, user_id text, project_id text, se
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
-    WITH bounds AS (
-        SELECT pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day'
-                   AS first_day,
-               pg_catalog.date_trunc('day', end_time, 'UTC') AS last_day
-    )
+    -- first_day and last_day: the first and the end of the whole UTC days
+    -- in the period.  They are written out in each condition (not joined
+    -- from a CTE) so that the planner scans usage_hourly's index ranges.
     SELECT a.day::timestamp AT TIME ZONE 'UTC', a.model, a.user_id, a.project_id, a.service_tier,
            a.requests, a.unpriced_requests, a.input_tokens, a.output_tokens, a.cache_write_5m_tokens,
            a.cache_write_1h_tokens, a.cache_read_tokens, a.input_cost, a.output_cost,
            a.cache_write_cost, a.cache_read_cost, a.tool_cost, a.total_cost
-    FROM claudecost.usage_analytics_daily a, bounds b
-    WHERE b.first_day < b.last_day
-      AND a.day >= (b.first_day AT TIME ZONE 'UTC')::date
-      AND a.day < (b.last_day AT TIME ZONE 'UTC')::date
+    FROM claudecost.usage_analytics_daily a
+    WHERE a.day >= (start_time AT TIME ZONE 'UTC' - interval '1 microsecond')::date + 1
+      AND a.day < (end_time AT TIME ZONE 'UTC')::date
       AND a.requests <> 0
     UNION ALL
+    -- Hours before the first whole day, or the whole period without one.
     SELECT h.hour, h.model, h.user_id, h.project_id, h.service_tier,
            h.requests, h.unpriced_requests, h.input_tokens, h.output_tokens, h.cache_write_5m_tokens,
            h.cache_write_1h_tokens, h.cache_read_tokens, h.input_cost, h.output_cost,
            h.cache_write_cost, h.cache_read_cost, h.tool_cost, h.total_cost
-    FROM claudecost.usage_hourly h, bounds b
-    WHERE h.hour >= start_time AND h.hour < end_time AND h.requests <> 0
-      AND (b.first_day >= b.last_day OR h.hour < b.first_day OR h.hour >= b.last_day)
+    FROM claudecost.usage_hourly h
+    WHERE h.hour >= start_time
+      AND h.hour < least(end_time,
+                         pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day')
+      AND h.requests <> 0
+    UNION ALL
+    -- Hours after the last whole day.
+    SELECT h.hour, h.model, h.user_id, h.project_id, h.service_tier,
+           h.requests, h.unpriced_requests, h.input_tokens, h.output_tokens, h.cache_write_5m_tokens,
+           h.cache_write_1h_tokens, h.cache_read_tokens, h.input_cost, h.output_cost,
+           h.cache_write_cost, h.cache_read_cost, h.tool_cost, h.total_cost
+    FROM claudecost.usage_hourly h
+    WHERE h.hour >= greatest(pg_catalog.date_trunc('day', end_time, 'UTC'),
+                             pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC')
+                             + interval '1 day')
+      AND h.hour < end_time
+      AND h.requests <> 0
 $$;
 
 COMMENT ON FUNCTION claudecost.report_rows(timestamptz, timestamptz) IS
@@ -505,6 +519,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
     WITH h AS (
         SELECT r.*, r.bucket AS hour,
@@ -766,28 +781,73 @@ COMMENT ON FUNCTION claudecost.report_days(timestamptz, timestamptz, text) IS
     'Local days of a report period in a time zone, numbered from 0';
 
 -- Requests, tokens and USD cost per local day of a period, zero days
--- included, from usage_hourly.
+-- included.  A UTC hour whose local date is its UTC date is counted through
+-- usage_analytics_daily; only the other hours (the |offset| hours of each
+-- day that belong to a neighbouring local day) and the hours at the edges
+-- of the period are read from usage_hourly, so a month in Europe/Berlin
+-- reads some 60 hours of hourly rows instead of 720.
 CREATE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timestamptz,
                                         time_zone text DEFAULT 'UTC')
 RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, cost numeric)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
-    WITH hourly AS (
-        SELECT h.hour, sum(h.requests) AS requests,
+    WITH bounds AS (
+        SELECT pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day'
+                   AS first_day,
+               greatest(pg_catalog.date_trunc('day', end_time, 'UTC'),
+                        pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC')
+                                   + interval '1 day') AS last_day
+    ),
+    -- Hour buckets of the period that usage_analytics_daily cannot place:
+    -- outside the whole UTC days, or on another local date than UTC date.
+    special_hour AS (
+        SELECT g.hour, g.hour >= b.first_day AND g.hour < b.last_day AS in_whole_day
+        FROM bounds b,
+             pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
+                                        + interval '1 hour',
+                                        end_time - interval '1 microsecond', interval '1 hour') AS g(hour)
+        WHERE g.hour < b.first_day OR g.hour >= b.last_day
+           OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
+    ),
+    special_total AS (
+        SELECT s.hour, s.in_whole_day, sum(h.requests) AS requests,
                sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
                    + h.cache_write_1h_tokens + h.cache_read_tokens) AS tokens,
                sum(h.total_cost) AS cost
-        FROM claudecost.usage_hourly h
-        WHERE h.hour >= start_time AND h.hour < end_time
-        GROUP BY h.hour
+        FROM special_hour s
+        JOIN claudecost.usage_hourly h ON h.hour = s.hour
+        GROUP BY s.hour, s.in_whole_day
     ),
+    part AS (
+        -- Whole UTC days, on their UTC date.
+        SELECT a.day, sum(a.requests) AS requests,
+               sum(a.input_tokens + a.output_tokens + a.cache_write_5m_tokens
+                   + a.cache_write_1h_tokens + a.cache_read_tokens) AS tokens,
+               sum(a.total_cost) AS cost
+        FROM claudecost.usage_analytics_daily a, bounds b
+        WHERE a.day >= (b.first_day AT TIME ZONE 'UTC')::date AND a.day < (b.last_day AT TIME ZONE 'UTC')::date
+        GROUP BY a.day
+        UNION ALL
+        -- Hours of whole days that belong to another local day, taken out
+        -- of their UTC date ...
+        SELECT (t.hour AT TIME ZONE 'UTC')::date, -t.requests, -t.tokens, -t.cost
+        FROM special_total t
+        WHERE t.in_whole_day
+        UNION ALL
+        -- ... and every special hour added to its local date.
+        SELECT (t.hour AT TIME ZONE time_zone)::date, t.requests, t.tokens, t.cost
+        FROM special_total t
+    ),
+    -- A day whose parts cancel out has no requests; its sums are written
+    -- as plain zeros, not as zeros with the scale of the cancelled costs.
     local_day AS (
-        SELECT (x.hour AT TIME ZONE time_zone)::date AS day, sum(x.requests) AS requests,
-               sum(x.tokens) AS tokens, sum(x.cost) AS cost
-        FROM hourly x
-        GROUP BY 1
+        SELECT p.day, sum(p.requests) AS requests, sum(p.tokens) AS tokens, sum(p.cost) AS cost
+        FROM part p
+        GROUP BY p.day
+        HAVING sum(p.requests) <> 0
     )
     SELECT d.day_number, d.day, coalesce(l.requests, 0)::bigint, coalesce(l.tokens, 0), coalesce(l.cost, 0)
     FROM claudecost.report_days(start_time, end_time, time_zone) d
@@ -845,6 +905,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
     SELECT claudecost.report_trend_figures(array_agg(d.day ORDER BY d.day), array_agg(d.cost ORDER BY d.day))
     FROM claudecost.report_daily(start_time, end_time, time_zone) d
@@ -859,6 +920,7 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     report jsonb;
@@ -1275,6 +1337,7 @@ RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     csv text;
@@ -1443,6 +1506,7 @@ RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     report jsonb;

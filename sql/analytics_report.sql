@@ -57,6 +57,30 @@ CROSS JOIN LATERAL (
       AND date_trunc('hour', occurred_at, 'UTC') < p.end_time) raw
 ORDER BY p.start_time;
 
+-- report_daily reads whole UTC days from the daily rollup and only the
+-- hours that fall on another local date from the hourly rollup; it equals
+-- a grouping of every hour bucket by local date, for zones west and east
+-- of UTC, with half-hour offsets and across a DST change.
+SELECT z.tz, count(*) AS periods,
+       bool_and((SELECT array_agg(row(d.day, d.requests, d.cost) ORDER BY d.day)
+                 FROM claudecost.report_daily(p.start_time, p.end_time, z.tz) d
+                 WHERE d.requests <> 0)
+                IS NOT DISTINCT FROM
+                (SELECT array_agg(row(x.day, x.requests, x.cost) ORDER BY x.day)
+                 FROM (SELECT (h.hour AT TIME ZONE z.tz)::date AS day, sum(h.requests)::bigint AS requests,
+                              sum(h.total_cost) AS cost
+                       FROM claudecost.usage_hourly h
+                       WHERE h.hour >= p.start_time AND h.hour < p.end_time
+                       GROUP BY 1 HAVING sum(h.requests) <> 0) x)) AS same_days
+FROM unnest(ARRAY['UTC', 'America/Los_Angeles', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu',
+                  'Pacific/Chatham']) AS z(tz),
+     (VALUES ('2026-01-04'::timestamptz, '2026-01-11'::timestamptz),
+             ('2026-01-05 10:30', '2026-01-09 12:00'),
+             ('2026-01-06 09:15', '2026-01-06 09:45'),
+             ('2025-10-20', '2026-04-01')) p(start_time, end_time)
+GROUP BY z.tz
+ORDER BY z.tz COLLATE "C";
+
 -- Every model, user and project figure equals the raw aggregate.
 WITH r AS (SELECT claudecost.generate_usage_report('2026-01-05', '2026-01-10') AS j),
 raw AS (
