@@ -867,9 +867,9 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  *	  cut_is_safe() rules this out for every pair of versions whose
  *	  lifetimes overlap.
  *
- * Region k spans about chunk bytes plus margin bytes on each side; the
- * margin is at least the longest token, so the overlap of two regions holds
- * token boundaries even in a run of one repeated character.
+ * Region k spans about chunk bytes plus margin bytes on each side.  In a
+ * piece with a long run of one character the margin is the longest token,
+ * so the overlap of two regions contains token boundaries even there.
  * The cut between regions k-1 and k is a position in their overlap that is
  * a token boundary of both regions' merges (so by fact 1 each side's tokens
  * and part histories are those of merging just its own side) and passes
@@ -1046,11 +1046,25 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	size_t		emitted_before = state->count;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	cut = 0;		/* where the left region's kept tokens start */
-	uint32_t	margin = vocab->max_token_len > BPE_MIN_MARGIN ? vocab->max_token_len : BPE_MIN_MARGIN;
-	uint32_t	chunk = 16 * margin > BPE_MIN_CHUNK ? 16 * margin : BPE_MIN_CHUNK;
+	uint32_t	margin = BPE_MIN_MARGIN;
+	uint32_t	chunk;
 	uint32_t	center;
+	uint32_t	run = 1;
+	uint32_t	i;
 	int			result;
 
+	/*
+	 * Tokens longer than BPE_MIN_MARGIN bytes are runs of one character in
+	 * practice (claude_legacy has runs of up to 1,024 spaces), so a piece
+	 * with such a run gets margins of the longest token.  Otherwise a narrow
+	 * margin keeps regions small; if it ever finds no cut, the caller merges
+	 * the whole piece, which is slower but just as exact.
+	 */
+	for (i = 1; i < n && run < BPE_MIN_MARGIN; i++)
+		run = (piece[i] == piece[i - 1]) ? run + 1 : 1;
+	if (run >= BPE_MIN_MARGIN && vocab->max_token_len > margin)
+		margin = vocab->max_token_len;
+	chunk = 16 * margin > BPE_MIN_CHUNK ? 16 * margin : BPE_MIN_CHUNK;
 	if (len < 3 * (size_t) chunk)
 		return BPE_NOT_MONOTONE;
 	memset(regions, 0, sizeof(regions));
