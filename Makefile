@@ -21,6 +21,10 @@ DATA = claudecost--1.0.sql
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
+# Every specs/*.spec file is an isolation test (several sessions at once).
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --inputdir=.
+
 PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
 

@@ -17,4 +17,6 @@ void
 _PG_init(void)
 {
 	price_cache_init();
+	budget_guc_init();
+	optimizer_init();
 }
