@@ -131,3 +131,9 @@ SELECT claudecost.ingest(pg_temp.lines(:'cut_start'));
 SELECT claudecost.ingest('{"type":"message","id":"msg_cut_same","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":12,"output_tokens":7}}
 {"type":"message","id":"msg_cut_other","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":2}}');
 SELECT request_id, output_tokens, metadata FROM claudecost.usage ORDER BY request_id COLLATE "C";
+
+-- A stream cut inside a data: line ends in incomplete JSON: the call fails
+-- and stores nothing, not even the complete stream before it.
+DELETE FROM claudecost.usage;
+SELECT pg_temp.ingest_outcome(pg_temp.lines(:'stream_a') || pg_temp.lines(:'cut_start') || E'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tok');
+SELECT count(*) AS rows_stored FROM claudecost.usage;

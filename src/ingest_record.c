@@ -145,9 +145,10 @@ is_iso8601_with_zone(const char *value)
 
 /*
  * Parses an ISO-8601 timestamp field that has an explicit time zone.  Other
- * text raises ERRCODE_INVALID_DATETIME_FORMAT naming the field; a well-formed
- * value with a field out of range (month 13) raises timestamptz_in's
- * ERRCODE_DATETIME_FIELD_OVERFLOW with the field in the context.
+ * text raises ERRCODE_INVALID_DATETIME_FORMAT naming the field.  A
+ * well-formed value with a field out of range (month 13) raises
+ * timestamptz_in's ERRCODE_DATETIME_FIELD_OVERFLOW with the field in the
+ * context.
  */
 TimestampTz
 parse_timestamp(const char *value, const char *prefix, const char *key)
