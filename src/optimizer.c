@@ -11,11 +11,12 @@
  *
  * Counting the whole text for every candidate would be quadratic, so an
  * edit is measured on a window around it that starts and ends at a line
- * start whose first byte is an ASCII letter or digit.  The pre-tokenizer
- * patterns of cl100k_base, o200k_base and the legacy Claude tokenizer never
- * join a newline with the letter or digit after it into one piece.  Token
- * counts therefore add up across such boundaries; is_window_boundary gives
- * the details of each pattern.  The result is still checked: when the windowed
+ * start whose first byte is an ASCII letter or digit, or at an ASCII space
+ * after an ASCII letter or digit.  The pre-tokenizer patterns of
+ * cl100k_base, o200k_base and the legacy Claude tokenizer start a piece at
+ * both.  Token counts therefore add up across such boundaries;
+ * is_window_boundary and is_word_boundary give the details.  The word
+ * boundaries keep windows short inside long lines.  The result is still checked: when the windowed
  * savings do not add up to the difference of the whole-text counts, the
  * prompt is optimized again measuring the whole text per edit.
  * claudecost.optimizer_measure_whole_text measures that way from the start.
