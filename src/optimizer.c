@@ -239,7 +239,12 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 	record_suggestion(optimizer, rule, text->data + start, end - start,
 					  replacement, replacement_length, before - after);
 
-	/* Splice the replacement into the text. */
+	/*
+	 * Splice the replacement into the text.  NOTE: this moves the rest of the
+	 * text for each applied edit, so a prompt with edits throughout does work
+	 * quadratic in its length here (79 GB of memmove for 110,000 edits of a
+	 * 1.4 MB prompt).
+	 */
 	if (shift > 0)
 		enlargeStringInfo(text, shift);
 	memmove(text->data + end + shift, text->data + end, text->len - end + 1);

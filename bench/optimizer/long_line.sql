@@ -1,6 +1,6 @@
 -- Times claudecost.optimize_prompt on prompts without line breaks against
--- the same prompts with a line break after every sentence, the peer that
--- line windows already measured in linear time.  Run with
+-- the same prompts with a line break after every sentence, whose edits were
+-- already measured in windows of one line.  Run with
 --   psql -X -q -f bench/optimizer/long_line.sql
 -- on a database where claudecost is installed.
 \set ON_ERROR_STOP on
