@@ -2546,12 +2546,12 @@ COMMENT ON FUNCTION claudecost.optimize_prompt(text, text) IS
 
 CREATE FUNCTION claudecost.optimizer_last_work(
     OUT tokenizer_calls bigint, OUT bytes_tokenized bigint,
-    OUT boundary_bytes_scanned bigint, OUT bytes_moved bigint)
+    OUT boundary_bytes_scanned bigint, OUT bytes_moved bigint, OUT remeasured boolean)
 AS 'MODULE_PATHNAME', 'claudecost_optimizer_last_work'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION claudecost.optimizer_last_work() IS
-    'Work of the last claudecost.optimize_prompt call in this session: tokenizer calls, bytes tokenized, bytes scanned for window boundaries, bytes moved by edits';
+    'Work of the last claudecost.optimize_prompt call in this session: tokenizer calls, bytes tokenized, bytes scanned for window boundaries, bytes moved by edits, and whether the windowed savings failed their check so the whole text was measured';
 
 CREATE FUNCTION claudecost.protected_regions(prompt text)
 RETURNS TABLE (kind text, region text)

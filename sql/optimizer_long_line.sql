@@ -55,3 +55,43 @@ SELECT w.encoding, position(E'\n' IN l.body) = 0 AS one_line,
        claudecost.optimize_prompt(l.body, w.encoding) = w.r AS same_as_whole_text
 FROM windowed w, line l ORDER BY w.encoding COLLATE "C";
 RESET claudecost.optimizer_measure_whole_text;
+
+-- Random long lines of words, digits, punctuation, contractions, special
+-- token look-alikes, combining marks and compatibility characters that NFKC
+-- changes: every windowed measurement adds up, so the whole-text fallback
+-- never runs.
+SELECT setseed(0.5);
+CREATE TEMP TABLE random_line AS
+SELECT g, string_agg(
+           (ARRAY['please', 'just', 'really', 'very', 'basically', 'in order to', 'it''s', 'don''t',
+                  'x1', '42', ' ', '  ', '東京', 'ünï', 'ÄÖ', 'Ｆｕｌｌ', 'ﬁ', 'e' || chr(769),
+                  chr(769), 'a' || chr(776), chr(12354) || chr(12441), 'ｶ' || chr(65438),
+                  '1' || chr(8260) || '2', 'I''ll', 'WE''RE', '.', ',', '(', ')', '"', '''', '-',
+                  '—', E'\t', 'HTML', 'CamelCase', '   ', 'be sure to', 'make sure you',
+                  'a large number of', '<EOT>', '<META>', 'é', '𝔘', '٣', 'ǅ'])
+               [1 + floor(random() * 46)::int]
+           || CASE WHEN random() < 0.7 THEN ' ' ELSE '' END, '' ORDER BY w) AS body
+FROM generate_series(1, 150) g, generate_series(1, 100) w
+GROUP BY g;
+CREATE TEMP TABLE random_result (g int, encoding text, suggestions int, remeasured boolean);
+DO $$
+DECLARE
+    line record;
+    encoding_name text;
+BEGIN
+    FOR line IN SELECT * FROM random_line ORDER BY g LOOP
+        FOREACH encoding_name IN ARRAY ARRAY['cl100k_base', 'o200k_base', 'claude_legacy'] LOOP
+            INSERT INTO random_result
+            SELECT line.g, encoding_name,
+                   jsonb_array_length(claudecost.optimize_prompt(line.body, encoding_name)
+                                      ->'optimization_suggestions');
+            UPDATE random_result r SET remeasured = w.remeasured
+            FROM claudecost.optimizer_last_work() w
+            WHERE r.g = line.g AND r.encoding = encoding_name;
+        END LOOP;
+    END LOOP;
+END
+$$;
+SELECT encoding, count(*) AS prompts, sum(suggestions) > 0 AS edited,
+       count(*) FILTER (WHERE remeasured) AS remeasured
+FROM random_result GROUP BY encoding ORDER BY encoding COLLATE "C";

@@ -57,6 +57,7 @@ static int64 last_tokenizer_calls = 0;
 static int64 last_bytes_tokenized = 0;
 static int64 last_boundary_bytes_scanned = 0;
 static int64 last_bytes_moved = 0;
+static bool last_remeasured = false;
 
 static int64
 count_tokens(Optimizer *optimizer, const char *text, int length)
@@ -587,6 +588,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 	int64		prompt_tokens;
 	int64		optimized_tokens;
 	int64		claimed = 0;
+	bool		remeasured = false;
 
 	if (GetDatabaseEncoding() != PG_UTF8)
 		ereport(ERROR,
@@ -617,6 +619,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 		elog(DEBUG1, "windowed token savings %lld differ from measured %lld; remeasuring",
 			 (long long) claimed, (long long) (prompt_tokens - optimized_tokens));
 		optimizer.whole_text = true;
+		remeasured = true;
 		optimizer_reset(&optimizer, prompt, length, prompt_tokens);
 		optimize_text(&optimizer);
 		optimized_tokens = optimizer.whole_text_tokens;
@@ -626,6 +629,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 	last_bytes_tokenized = optimizer.bytes_tokenized;
 	last_boundary_bytes_scanned = optimizer.boundary_bytes_scanned;
 	last_bytes_moved = optimizer.bytes_moved;
+	last_remeasured = remeasured;
 	PG_RETURN_DATUM(build_result(&optimizer, prompt, prompt_tokens, optimized_tokens));
 }
 
@@ -633,16 +637,18 @@ PG_FUNCTION_INFO_V1(claudecost_optimizer_last_work);
 
 /*
  * optimizer_last_work() returns (tokenizer_calls, bytes_tokenized,
- * boundary_bytes_scanned, bytes_moved) of the last optimize_prompt call in
- * this backend, zeros before the first.  The counts show how the optimizer's
+ * boundary_bytes_scanned, bytes_moved, remeasured) of the last
+ * optimize_prompt call in this backend, zeros and false before the first.
+ * remeasured is true when the windowed savings did not add up and the
+ * prompt was optimized again measuring the whole text.  The counts show how the optimizer's
  * work grows with the prompt without timing it.
  */
 Datum
 claudecost_optimizer_last_work(PG_FUNCTION_ARGS)
 {
 	TupleDesc	descriptor;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &descriptor) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
@@ -652,6 +658,7 @@ claudecost_optimizer_last_work(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(last_bytes_tokenized);
 	values[2] = Int64GetDatum(last_boundary_bytes_scanned);
 	values[3] = Int64GetDatum(last_bytes_moved);
+	values[4] = BoolGetDatum(last_remeasured);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(descriptor), values, nulls)));
 }
 
