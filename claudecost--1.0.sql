@@ -57,17 +57,26 @@ CREATE TABLE claudecost.price (
     shipped boolean NOT NULL DEFAULT false,
     CONSTRAINT price_speed_check CHECK (speed IN ('standard', 'fast')),
     CONSTRAINT price_period_check CHECK (effective_to IS NULL OR effective_to > effective_from),
-    CONSTRAINT price_nonnegative_check CHECK (
-        input_per_mtok >= 0 AND output_per_mtok >= 0
-        AND coalesce(cache_write_5m_per_mtok, 0) >= 0
-        AND coalesce(cache_write_1h_per_mtok, 0) >= 0
-        AND coalesce(cache_read_per_mtok, 0) >= 0
-        AND coalesce(long_input_per_mtok, 0) >= 0
-        AND coalesce(long_output_per_mtok, 0) >= 0
-        AND coalesce(long_cache_write_5m_per_mtok, 0) >= 0
-        AND coalesce(long_cache_write_1h_per_mtok, 0) >= 0
-        AND coalesce(long_cache_read_per_mtok, 0) >= 0
-        AND web_search_per_1k >= 0),
+    -- Rates are finite and below 1,000,000 USD per million tokens; the upper
+    -- bound also rejects NaN and Infinity, which compare above every number.
+    CONSTRAINT price_rate_check CHECK (
+        input_per_mtok >= 0 AND input_per_mtok < 1000000
+        AND output_per_mtok >= 0 AND output_per_mtok < 1000000
+        AND coalesce(cache_write_5m_per_mtok, 0) >= 0 AND coalesce(cache_write_5m_per_mtok, 0) < 1000000
+        AND coalesce(cache_write_1h_per_mtok, 0) >= 0 AND coalesce(cache_write_1h_per_mtok, 0) < 1000000
+        AND coalesce(cache_read_per_mtok, 0) >= 0 AND coalesce(cache_read_per_mtok, 0) < 1000000
+        AND coalesce(long_input_per_mtok, 0) >= 0 AND coalesce(long_input_per_mtok, 0) < 1000000
+        AND coalesce(long_output_per_mtok, 0) >= 0 AND coalesce(long_output_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_write_5m_per_mtok, 0) >= 0 AND coalesce(long_cache_write_5m_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_write_1h_per_mtok, 0) >= 0 AND coalesce(long_cache_write_1h_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_read_per_mtok, 0) >= 0 AND coalesce(long_cache_read_per_mtok, 0) < 1000000
+        AND web_search_per_1k >= 0 AND web_search_per_1k < 1000000),
+    -- Multipliers are positive factors of at most 10 (batch is 0.5, US-only inference 1.1).
+    CONSTRAINT price_multiplier_check CHECK (
+        (batch_multiplier IS NULL OR (batch_multiplier > 0 AND batch_multiplier <= 10))
+        AND (us_geo_multiplier IS NULL OR (us_geo_multiplier > 0 AND us_geo_multiplier <= 10))),
+    CONSTRAINT price_effective_check CHECK (
+        isfinite(effective_from) AND (effective_to IS NULL OR isfinite(effective_to))),
     CONSTRAINT price_long_context_check CHECK (
         long_context_threshold IS NULL
         OR (long_context_threshold > 0 AND long_input_per_mtok IS NOT NULL
@@ -419,13 +428,17 @@ CREATE TRIGGER usage_rollup_delete
     AFTER DELETE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_truncate
+    AFTER TRUNCATE ON claudecost.usage
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
 
 -- Compares usage_hourly with an aggregate of the raw usage rows and returns
 -- every key whose figures differ (no rows: the rollup is exact).  It scans
 -- the whole ledger, so it is for tests and audits, not for reports.
 CREATE FUNCTION claudecost.verify_rollups()
 RETURNS TABLE (hour timestamptz, project_id text, model text, user_id text,
-               api_key_id text, service_tier text, rollup_requests bigint,
+               api_key_id text, workspace_id text, service_tier text, context_window text,
+               inference_geo text, speed text, rollup_requests bigint,
                raw_requests bigint, rollup_total_cost numeric, raw_total_cost numeric)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -455,7 +468,9 @@ AS $$
     )
     SELECT coalesce(r.hour, x.hour), coalesce(r.project_id, x.project_id), coalesce(r.model, x.model),
            coalesce(r.user_id, x.user_id), coalesce(r.api_key_id, x.api_key_id),
-           coalesce(r.service_tier, x.service_tier), r.requests, x.requests, r.total_cost, x.total_cost
+           coalesce(r.workspace_id, x.workspace_id), coalesce(r.service_tier, x.service_tier),
+           coalesce(r.context_window, x.context_window), coalesce(r.inference_geo, x.inference_geo),
+           coalesce(r.speed, x.speed), r.requests, x.requests, r.total_cost, x.total_cost
     FROM rollup r
     FULL JOIN raw x USING (hour, project_id, model, user_id, api_key_id, workspace_id,
                            service_tier, context_window, inference_geo, speed)
@@ -512,6 +527,11 @@ BEGIN
         RAISE EXCEPTION 'missing model'
             USING ERRCODE = 'not_null_violation',
                   DETAIL = 'A price needs the model id it applies to.';
+    END IF;
+    IF speed IS NULL OR effective_from IS NULL THEN
+        RAISE EXCEPTION 'missing speed or effective_from for model "%"', model
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'Omit them for the defaults: speed ''standard'', effective_from now().';
     END IF;
     IF input_per_mtok IS NULL OR output_per_mtok IS NULL THEN
         RAISE EXCEPTION 'missing input or output price for model "%"', model
@@ -574,6 +594,11 @@ DECLARE
     changed bigint;
     resolved text := claudecost.resolve_model(model);
 BEGIN
+    -- This lock waits for writers that priced rows with the old catalog to
+    -- commit, so the UPDATE below sees their rows, and holds new writers
+    -- and other reprice() calls until this transaction commits.
+    LOCK TABLE claudecost.usage IN SHARE ROW EXCLUSIVE MODE;
+
     -- Only rows whose price or cost would change are updated, so the rollup
     -- triggers see exactly the changed rows and the count is exact.
     UPDATE claudecost.usage u
@@ -616,9 +641,12 @@ COMMENT ON VIEW claudecost.unpriced_usage IS
 -- First reports: plain views over usage_hourly with stable column names
 -- for BI tools, and two jsonb summaries.  Days are UTC days.
 
+-- Models are grouped by the catalog id they resolve to (an alias and its
+-- dated id are one model); unknown names are kept as written.  Cost columns
+-- are NULL when no request of the group has a price.
 CREATE VIEW claudecost.daily_usage AS
 SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
-       h.model,
+       coalesce(claudecost.resolve_model(h.model), h.model) AS model,
        NULLIF(h.user_id, '') AS user_id,
        NULLIF(h.project_id, '') AS project_id,
        sum(h.requests)::bigint AS requests,
@@ -630,12 +658,12 @@ SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
        sum(h.cache_read_tokens) AS cache_read_tokens,
        sum(h.web_search_requests)::bigint AS web_search_requests,
        sum(h.web_fetch_requests)::bigint AS web_fetch_requests,
-       sum(h.input_cost) AS input_cost,
-       sum(h.output_cost) AS output_cost,
-       sum(h.cache_write_cost) AS cache_write_cost,
-       sum(h.cache_read_cost) AS cache_read_cost,
-       sum(h.tool_cost) AS tool_cost,
-       sum(h.total_cost) AS total_cost
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.input_cost) END AS input_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.output_cost) END AS output_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.cache_write_cost) END AS cache_write_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.cache_read_cost) END AS cache_read_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.tool_cost) END AS tool_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost
 FROM claudecost.usage_hourly h
 GROUP BY 1, 2, 3, 4
 HAVING sum(h.requests) <> 0;
@@ -645,18 +673,18 @@ COMMENT ON VIEW claudecost.daily_usage IS
 
 -- Shared shape of the three cost_by_* views: one dimension, all figures.
 CREATE VIEW claudecost.cost_by_model AS
-SELECT h.model,
+SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
        sum(h.requests)::bigint AS requests,
        sum(h.unpriced_requests)::bigint AS unpriced_requests,
        sum(h.input_tokens) AS input_tokens,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
-GROUP BY h.model
+GROUP BY 1
 HAVING sum(h.requests) <> 0;
 
 COMMENT ON VIEW claudecost.cost_by_model IS 'All-time requests, tokens and USD cost per model';
@@ -669,7 +697,7 @@ SELECT NULLIF(h.user_id, '') AS user_id,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
@@ -686,7 +714,7 @@ SELECT NULLIF(h.project_id, '') AS project_id,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
@@ -709,11 +737,12 @@ AS $$
           AND h.requests <> 0
     ),
     by_model AS (
-        SELECT h.model, sum(h.requests) AS requests, sum(h.input_tokens) AS input_tokens,
+        SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
+               sum(h.requests) AS requests, sum(h.input_tokens) AS input_tokens,
                sum(h.output_tokens) AS output_tokens,
                sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
                sum(h.cache_read_tokens) AS cache_read_tokens, sum(h.total_cost) AS total_cost
-        FROM h GROUP BY h.model
+        FROM h GROUP BY 1
     ),
     by_day AS (
         SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,
@@ -753,11 +782,12 @@ AS $$
         SELECT * FROM claudecost.usage_hourly h WHERE h.requests <> 0
     ),
     by_model AS (
-        SELECT h.model, sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
+        SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
+               sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
                sum(h.input_cost) AS input_cost, sum(h.output_cost) AS output_cost,
                sum(h.cache_write_cost) AS cache_write_cost, sum(h.cache_read_cost) AS cache_read_cost,
                sum(h.tool_cost) AS tool_cost, sum(h.total_cost) AS total_cost
-        FROM h GROUP BY h.model
+        FROM h GROUP BY 1
     ),
     by_day AS (
         SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,
@@ -1090,7 +1120,8 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION claudecost.ingest(text, text, text, text[]) IS
     'Upserts the usage of a Claude API response, SSE stream, batch results line, Claude Code log line or OpenAI-compatible response (JSONL accepted); returns rows inserted or updated';
 
--- Lines that claudecost.ingest_lines could not ingest.
+-- Lines that claudecost.ingest_lines could not ingest, and lines that
+-- tools/claudecost-load found not to be valid UTF-8 (SQLSTATE 22021).
 CREATE TABLE claudecost.ingest_error (
     id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
     file_name text,
@@ -1103,7 +1134,7 @@ CREATE TABLE claudecost.ingest_error (
 );
 
 COMMENT ON TABLE claudecost.ingest_error IS
-    'Lines rejected by claudecost.ingest_lines, with the error they raised';
+    'Lines rejected by claudecost.ingest_lines or, as invalid UTF-8, by tools/claudecost-load, with the error they raised';
 
 SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error_id_seq', '');
@@ -2473,12 +2504,13 @@ INSERT INTO claudecost.optimizer_rule (rule_type, priority, impact, pattern, rep
     ('remove_filler', 60, 'low',
      '(?i)\b(?:needless to say|as a matter of fact|it goes without saying that|at the end of the day|for all intents and purposes|in actual fact),?\s+(?=\w)', '',
      'Remove a filler phrase', true),
-    ('remove_filler', 61, 'low', '(?i)\b(?:basically|actually|literally|essentially),?\s+(?=\w)', '',
-     'Remove a filler adverb', true),
+    ('remove_filler', 61, 'low',
+     '(?i)(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\b(?:basically|actually|literally|essentially),?\s+(?![\d$€£#]|(?:a few|a couple|a little|a lot|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|once|twice|over|under|about|around|enough)\b)(?=\w)', '',
+     'Remove a filler adverb unless a number or quantity follows or it is mentioned as a word', true),
     ('remove_filler', 62, 'low',
-     '(?i)(?<!\bnot )(?<!n''t )(?<!\bnever )\b(?:just|really|very|truly|totally)\s+(?=\w)', '',
-     'Remove an intensifier unless it follows a negation', true),
-    ('remove_filler', 63, 'low', '(?i)\bplease,?\s+(?=\w)', '',
+     '(?i)(?<!\bnot )(?<!n''t )(?<!\bnever )(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\b(?:(?<!\bthe |\ba |\ban |\bthis |\bthat |\bthese |\bthose |\bhis |\bher |\bits |\bour |\btheir |\byour |\bmy )(just|very)|(really|truly|totally))\b(?!,?\s+(?:\1|\2)\b)(?<!\bjust, just|\bjust just|\breally, really|\breally really|\bvery, very|\bvery very|\btruly, truly|\btruly truly|\btotally, totally|\btotally totally)\s+(?![\d$€£#]|(?:a few|a couple|a little|a lot|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|once|twice|over|under|about|around|enough)\b)(?=\w)', '',
+     'Remove an intensifier unless it follows a negation, a determiner ("the just man") or itself, precedes a number or quantity, or is mentioned as a word', true),
+    ('remove_filler', 63, 'low', '(?i)(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\bplease,?\s+(?=\w)', '',
      'Remove "please": politeness does not change what the model does', true),
     ('abbreviate_phrase', 70, 'low', '(?i)\bfor (?:example|instance)\b', 'e.g.',
      'Abbreviate "for example" to "e.g."', true),
@@ -2512,6 +2544,15 @@ LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION claudecost.optimize_prompt(text, text) IS
     'Rewrites a prompt with the enabled optimizer rules; every suggestion carries its token saving measured with the exact tokenizer';
+
+CREATE FUNCTION claudecost.optimizer_last_work(
+    OUT tokenizer_calls bigint, OUT bytes_tokenized bigint,
+    OUT boundary_bytes_scanned bigint, OUT bytes_moved bigint, OUT remeasured boolean)
+AS 'MODULE_PATHNAME', 'claudecost_optimizer_last_work'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION claudecost.optimizer_last_work() IS
+    'Work of the last claudecost.optimize_prompt call in this session: tokenizer calls, bytes tokenized, bytes scanned for window boundaries, bytes moved by edits, and whether the windowed savings failed their check so the whole text was measured';
 
 CREATE FUNCTION claudecost.protected_regions(prompt text)
 RETURNS TABLE (kind text, region text)
