@@ -142,6 +142,7 @@ AS $body$ SELECT pg_catalog.format($f$
     WITH d AS (%1$s),
     daily AS (
         INSERT INTO claudecost.usage_analytics_daily AS a
+        SELECT * FROM (
         SELECT (d.occurred_at AT TIME ZONE 'UTC')::date, d.model, coalesce(d.user_id, ''),
                coalesce(d.project_id, ''), d.service_tier,
                sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
@@ -153,6 +154,7 @@ AS $body$ SELECT pg_catalog.format($f$
                coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
         FROM d
         GROUP BY 1, 2, 3, 4, 5
+        OFFSET 0) AS delta
         ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT ON CONSTRAINT usage_analytics_daily_key DO UPDATE SET
             requests = a.requests + excluded.requests,
@@ -219,6 +221,7 @@ AS $body$ SELECT pg_catalog.format($f$
             uncached_first_input_cost = a.uncached_first_input_cost + excluded.uncached_first_input_cost
     )
     INSERT INTO claudecost.usage_analytics_long_context AS a
+    SELECT * FROM (
     SELECT claudecost.rollup_hour(d.occurred_at), d.model, p.long_context_threshold,
            sum(d.sign),
            sum(d.sign * (d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens
@@ -244,6 +247,7 @@ AS $body$ SELECT pg_catalog.format($f$
       AND d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens + d.cache_read_tokens
           <= p.long_context_threshold * 1.1
     GROUP BY 1, 2, 3
+    OFFSET 0) AS delta
     ORDER BY 1, 2, 3
     ON CONFLICT ON CONSTRAINT usage_analytics_long_context_key DO UPDATE SET
         requests = a.requests + excluded.requests,
@@ -253,7 +257,9 @@ AS $body$ SELECT pg_catalog.format($f$
     $f$, source) $body$;
 
 -- Keeps the usage_analytics_* rollups exact on INSERT, UPDATE (reprice
--- included) and DELETE of usage.  The INSERT statement is static so that
+-- included) and DELETE of usage.  The OFFSET 0 fences make the planner
+-- aggregate first and sort only the aggregated keys, and work_mem keeps a
+-- large COPY's hash aggregates in memory.  The INSERT statement is static so that
 -- its plan is cached: a dynamic statement is planned again on every call,
 -- which made single-row INSERTs several times slower.  The DO block writes
 -- it from usage_analytics_delta_sql(), the one definition of the deltas.
@@ -264,6 +270,7 @@ BEGIN
         RETURNS trigger
         LANGUAGE plpgsql
         SET search_path = pg_catalog, pg_temp
+        SET work_mem = '32MB'
         AS $fn$
         BEGIN
             IF TG_OP = 'INSERT' THEN
@@ -294,6 +301,25 @@ CREATE TRIGGER usage_analytics_delete
     AFTER DELETE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
+
+-- TRUNCATE removes every usage row, so no analytics figure is left.
+CREATE FUNCTION claudecost.usage_analytics_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM claudecost.usage_analytics_daily;
+    DELETE FROM claudecost.usage_analytics_prompt;
+    DELETE FROM claudecost.usage_analytics_prompt_day;
+    DELETE FROM claudecost.usage_analytics_long_context;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER usage_analytics_truncate
+    AFTER TRUNCATE ON claudecost.usage
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_truncate();
 
 -- Compares the analytics rollups with aggregates of the raw usage rows, and
 -- usage_analytics_prompt_day with a recomputation from

@@ -159,3 +159,11 @@ SELECT * FROM claudecost.verify_analytics_rollups();
 UPDATE claudecost.usage_analytics_daily SET total_cost = total_cost + 1
 WHERE day = '2026-01-07' AND model = 'claude-sonnet-4-5';
 SELECT rollup, key FROM claudecost.verify_analytics_rollups();
+
+-- TRUNCATE of the ledger empties the analytics rollups as well.
+TRUNCATE claudecost.usage;
+SELECT (SELECT count(*) FROM claudecost.usage_analytics_daily) AS daily_rows,
+       (SELECT count(*) FROM claudecost.usage_analytics_prompt) AS prompt_rows,
+       (SELECT count(*) FROM claudecost.usage_analytics_prompt_day) AS prompt_day_rows,
+       (SELECT count(*) FROM claudecost.usage_analytics_long_context) AS long_context_rows;
+SELECT count(*) AS differences FROM claudecost.verify_analytics_rollups();
