@@ -50,17 +50,26 @@ CREATE TABLE claudecost.price (
     shipped boolean NOT NULL DEFAULT false,
     CONSTRAINT price_speed_check CHECK (speed IN ('standard', 'fast')),
     CONSTRAINT price_period_check CHECK (effective_to IS NULL OR effective_to > effective_from),
-    CONSTRAINT price_nonnegative_check CHECK (
-        input_per_mtok >= 0 AND output_per_mtok >= 0
-        AND coalesce(cache_write_5m_per_mtok, 0) >= 0
-        AND coalesce(cache_write_1h_per_mtok, 0) >= 0
-        AND coalesce(cache_read_per_mtok, 0) >= 0
-        AND coalesce(long_input_per_mtok, 0) >= 0
-        AND coalesce(long_output_per_mtok, 0) >= 0
-        AND coalesce(long_cache_write_5m_per_mtok, 0) >= 0
-        AND coalesce(long_cache_write_1h_per_mtok, 0) >= 0
-        AND coalesce(long_cache_read_per_mtok, 0) >= 0
-        AND web_search_per_1k >= 0),
+    -- Rates are finite and below 1,000,000 USD per million tokens; the upper
+    -- bound also rejects NaN and Infinity, which compare above every number.
+    CONSTRAINT price_rate_check CHECK (
+        input_per_mtok >= 0 AND input_per_mtok < 1000000
+        AND output_per_mtok >= 0 AND output_per_mtok < 1000000
+        AND coalesce(cache_write_5m_per_mtok, 0) >= 0 AND coalesce(cache_write_5m_per_mtok, 0) < 1000000
+        AND coalesce(cache_write_1h_per_mtok, 0) >= 0 AND coalesce(cache_write_1h_per_mtok, 0) < 1000000
+        AND coalesce(cache_read_per_mtok, 0) >= 0 AND coalesce(cache_read_per_mtok, 0) < 1000000
+        AND coalesce(long_input_per_mtok, 0) >= 0 AND coalesce(long_input_per_mtok, 0) < 1000000
+        AND coalesce(long_output_per_mtok, 0) >= 0 AND coalesce(long_output_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_write_5m_per_mtok, 0) >= 0 AND coalesce(long_cache_write_5m_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_write_1h_per_mtok, 0) >= 0 AND coalesce(long_cache_write_1h_per_mtok, 0) < 1000000
+        AND coalesce(long_cache_read_per_mtok, 0) >= 0 AND coalesce(long_cache_read_per_mtok, 0) < 1000000
+        AND web_search_per_1k >= 0 AND web_search_per_1k < 1000000),
+    -- Multipliers are positive factors of at most 10 (batch is 0.5, US-only inference 1.1).
+    CONSTRAINT price_multiplier_check CHECK (
+        (batch_multiplier IS NULL OR (batch_multiplier > 0 AND batch_multiplier <= 10))
+        AND (us_geo_multiplier IS NULL OR (us_geo_multiplier > 0 AND us_geo_multiplier <= 10))),
+    CONSTRAINT price_effective_check CHECK (
+        isfinite(effective_from) AND (effective_to IS NULL OR isfinite(effective_to))),
     CONSTRAINT price_long_context_check CHECK (
         long_context_threshold IS NULL
         OR (long_context_threshold > 0 AND long_input_per_mtok IS NOT NULL

@@ -82,13 +82,17 @@ CREATE TRIGGER usage_rollup_delete
     AFTER DELETE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
+CREATE TRIGGER usage_rollup_truncate
+    AFTER TRUNCATE ON claudecost.usage
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_rollup();
 
 -- Compares usage_hourly with an aggregate of the raw usage rows and returns
 -- every key whose figures differ (no rows: the rollup is exact).  It scans
 -- the whole ledger, so it is for tests and audits, not for reports.
 CREATE FUNCTION claudecost.verify_rollups()
 RETURNS TABLE (hour timestamptz, project_id text, model text, user_id text,
-               api_key_id text, service_tier text, rollup_requests bigint,
+               api_key_id text, workspace_id text, service_tier text, context_window text,
+               inference_geo text, speed text, rollup_requests bigint,
                raw_requests bigint, rollup_total_cost numeric, raw_total_cost numeric)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -118,7 +122,9 @@ AS $$
     )
     SELECT coalesce(r.hour, x.hour), coalesce(r.project_id, x.project_id), coalesce(r.model, x.model),
            coalesce(r.user_id, x.user_id), coalesce(r.api_key_id, x.api_key_id),
-           coalesce(r.service_tier, x.service_tier), r.requests, x.requests, r.total_cost, x.total_cost
+           coalesce(r.workspace_id, x.workspace_id), coalesce(r.service_tier, x.service_tier),
+           coalesce(r.context_window, x.context_window), coalesce(r.inference_geo, x.inference_geo),
+           coalesce(r.speed, x.speed), r.requests, x.requests, r.total_cost, x.total_cost
     FROM rollup r
     FULL JOIN raw x USING (hour, project_id, model, user_id, api_key_id, workspace_id,
                            service_tier, context_window, inference_geo, speed)

@@ -33,6 +33,11 @@ BEGIN
             USING ERRCODE = 'not_null_violation',
                   DETAIL = 'A price needs the model id it applies to.';
     END IF;
+    IF speed IS NULL OR effective_from IS NULL THEN
+        RAISE EXCEPTION 'missing speed or effective_from for model "%"', model
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'Omit them for the defaults: speed ''standard'', effective_from now().';
+    END IF;
     IF input_per_mtok IS NULL OR output_per_mtok IS NULL THEN
         RAISE EXCEPTION 'missing input or output price for model "%"', model
             USING ERRCODE = 'not_null_violation',
@@ -94,6 +99,11 @@ DECLARE
     changed bigint;
     resolved text := claudecost.resolve_model(model);
 BEGIN
+    -- This lock waits for writers that priced rows with the old catalog to
+    -- commit, so the UPDATE below sees their rows, and holds new writers
+    -- and other reprice() calls until this transaction commits.
+    LOCK TABLE claudecost.usage IN SHARE ROW EXCLUSIVE MODE;
+
     -- Only rows whose price or cost would change are updated, so the rollup
     -- triggers see exactly the changed rows and the count is exact.
     UPDATE claudecost.usage u

@@ -1,9 +1,12 @@
 -- First reports: plain views over usage_hourly with stable column names
 -- for BI tools, and two jsonb summaries.  Days are UTC days.
 
+-- Models are grouped by the catalog id they resolve to (an alias and its
+-- dated id are one model); unknown names are kept as written.  Cost columns
+-- are NULL when no request of the group has a price.
 CREATE VIEW claudecost.daily_usage AS
 SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
-       h.model,
+       coalesce(claudecost.resolve_model(h.model), h.model) AS model,
        NULLIF(h.user_id, '') AS user_id,
        NULLIF(h.project_id, '') AS project_id,
        sum(h.requests)::bigint AS requests,
@@ -15,12 +18,12 @@ SELECT (h.hour AT TIME ZONE 'UTC')::date AS day,
        sum(h.cache_read_tokens) AS cache_read_tokens,
        sum(h.web_search_requests)::bigint AS web_search_requests,
        sum(h.web_fetch_requests)::bigint AS web_fetch_requests,
-       sum(h.input_cost) AS input_cost,
-       sum(h.output_cost) AS output_cost,
-       sum(h.cache_write_cost) AS cache_write_cost,
-       sum(h.cache_read_cost) AS cache_read_cost,
-       sum(h.tool_cost) AS tool_cost,
-       sum(h.total_cost) AS total_cost
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.input_cost) END AS input_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.output_cost) END AS output_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.cache_write_cost) END AS cache_write_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.cache_read_cost) END AS cache_read_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.tool_cost) END AS tool_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost
 FROM claudecost.usage_hourly h
 GROUP BY 1, 2, 3, 4
 HAVING sum(h.requests) <> 0;
@@ -30,18 +33,18 @@ COMMENT ON VIEW claudecost.daily_usage IS
 
 -- Shared shape of the three cost_by_* views: one dimension, all figures.
 CREATE VIEW claudecost.cost_by_model AS
-SELECT h.model,
+SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
        sum(h.requests)::bigint AS requests,
        sum(h.unpriced_requests)::bigint AS unpriced_requests,
        sum(h.input_tokens) AS input_tokens,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
-GROUP BY h.model
+GROUP BY 1
 HAVING sum(h.requests) <> 0;
 
 COMMENT ON VIEW claudecost.cost_by_model IS 'All-time requests, tokens and USD cost per model';
@@ -54,7 +57,7 @@ SELECT NULLIF(h.user_id, '') AS user_id,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
@@ -71,7 +74,7 @@ SELECT NULLIF(h.project_id, '') AS project_id,
        sum(h.output_tokens) AS output_tokens,
        sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
        sum(h.cache_read_tokens) AS cache_read_tokens,
-       sum(h.total_cost) AS total_cost,
+       CASE WHEN sum(h.requests) <> sum(h.unpriced_requests) THEN sum(h.total_cost) END AS total_cost,
        min(h.hour) FILTER (WHERE h.requests <> 0) AS first_hour,
        max(h.hour) FILTER (WHERE h.requests <> 0) AS last_hour
 FROM claudecost.usage_hourly h
@@ -94,11 +97,12 @@ AS $$
           AND h.requests <> 0
     ),
     by_model AS (
-        SELECT h.model, sum(h.requests) AS requests, sum(h.input_tokens) AS input_tokens,
+        SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
+               sum(h.requests) AS requests, sum(h.input_tokens) AS input_tokens,
                sum(h.output_tokens) AS output_tokens,
                sum(h.cache_write_5m_tokens + h.cache_write_1h_tokens) AS cache_write_tokens,
                sum(h.cache_read_tokens) AS cache_read_tokens, sum(h.total_cost) AS total_cost
-        FROM h GROUP BY h.model
+        FROM h GROUP BY 1
     ),
     by_day AS (
         SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,
@@ -138,11 +142,12 @@ AS $$
         SELECT * FROM claudecost.usage_hourly h WHERE h.requests <> 0
     ),
     by_model AS (
-        SELECT h.model, sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
+        SELECT coalesce(claudecost.resolve_model(h.model), h.model) AS model,
+               sum(h.requests) AS requests, sum(h.unpriced_requests) AS unpriced_requests,
                sum(h.input_cost) AS input_cost, sum(h.output_cost) AS output_cost,
                sum(h.cache_write_cost) AS cache_write_cost, sum(h.cache_read_cost) AS cache_read_cost,
                sum(h.tool_cost) AS tool_cost, sum(h.total_cost) AS total_cost
-        FROM h GROUP BY h.model
+        FROM h GROUP BY 1
     ),
     by_day AS (
         SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests) AS requests,

@@ -157,12 +157,13 @@ INSERT INTO claudecost.optimizer_rule (rule_type, priority, impact, pattern, rep
     ('remove_filler', 60, 'low',
      '(?i)\b(?:needless to say|as a matter of fact|it goes without saying that|at the end of the day|for all intents and purposes|in actual fact),?\s+(?=\w)', '',
      'Remove a filler phrase', true),
-    ('remove_filler', 61, 'low', '(?i)\b(?:basically|actually|literally|essentially),?\s+(?=\w)', '',
-     'Remove a filler adverb', true),
+    ('remove_filler', 61, 'low',
+     '(?i)(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\b(?:basically|actually|literally|essentially),?\s+(?![\d$€£#]|(?:a few|a couple|a little|a lot|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|once|twice|over|under|about|around|enough)\b)(?=\w)', '',
+     'Remove a filler adverb unless a number or quantity follows or it is mentioned as a word', true),
     ('remove_filler', 62, 'low',
-     '(?i)(?<!\bnot )(?<!n''t )(?<!\bnever )\b(?:just|really|very|truly|totally)\s+(?=\w)', '',
-     'Remove an intensifier unless it follows a negation', true),
-    ('remove_filler', 63, 'low', '(?i)\bplease,?\s+(?=\w)', '',
+     '(?i)(?<!\bnot )(?<!n''t )(?<!\bnever )(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\b(?:(?<!\bthe |\ba |\ban |\bthis |\bthat |\bthese |\bthose |\bhis |\bher |\bits |\bour |\btheir |\byour |\bmy )(just|very)|(really|truly|totally))\b(?!,?\s+(?:\1|\2)\b)(?<!\bjust, just|\bjust just|\breally, really|\breally really|\bvery, very|\bvery very|\btruly, truly|\btruly truly|\btotally, totally|\btotally totally)\s+(?![\d$€£#]|(?:a few|a couple|a little|a lot|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|once|twice|over|under|about|around|enough)\b)(?=\w)', '',
+     'Remove an intensifier unless it follows a negation, a determiner ("the just man") or itself, precedes a number or quantity, or is mentioned as a word', true),
+    ('remove_filler', 63, 'low', '(?i)(?<!\bword |\bwords |\bterm |\bterms |\bphrase |\badverb )(?<!["''`“‘])\bplease,?\s+(?=\w)', '',
      'Remove "please": politeness does not change what the model does', true),
     ('abbreviate_phrase', 70, 'low', '(?i)\bfor (?:example|instance)\b', 'e.g.',
      'Abbreviate "for example" to "e.g."', true),
@@ -196,6 +197,15 @@ LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION claudecost.optimize_prompt(text, text) IS
     'Rewrites a prompt with the enabled optimizer rules; every suggestion carries its token saving measured with the exact tokenizer';
+
+CREATE FUNCTION claudecost.optimizer_last_work(
+    OUT tokenizer_calls bigint, OUT bytes_tokenized bigint,
+    OUT boundary_bytes_scanned bigint, OUT bytes_moved bigint, OUT remeasured boolean)
+AS 'MODULE_PATHNAME', 'claudecost_optimizer_last_work'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION claudecost.optimizer_last_work() IS
+    'Work of the last claudecost.optimize_prompt call in this session: tokenizer calls, bytes tokenized, bytes scanned for window boundaries, bytes moved by edits, and whether the windowed savings failed their check so the whole text was measured';
 
 CREATE FUNCTION claudecost.protected_regions(prompt text)
 RETURNS TABLE (kind text, region text)

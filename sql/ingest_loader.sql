@@ -44,3 +44,28 @@ SELECT file_name, line_number, sqlstate, message FROM claudecost.ingest_error OR
 \echo :loader_output
 \set loader_output `tools/claudecost-load --bogus  2>&1; echo "exit status $?"`
 \echo :loader_output
+
+-- A line that is exactly \. (COPY's end-of-data marker) is an ordinary bad
+-- line: the lines after it load.  Lines with the \copy delimiter and quote
+-- bytes load too.
+DELETE FROM claudecost.ingest_error;
+\set loader_output `tools/claudecost-load data/test/end-marker.jsonl 2>&1; echo "exit status $?"`
+\echo :loader_output
+SELECT request_id, input_tokens
+FROM claudecost.usage WHERE request_id LIKE 'msg_marker_%' ORDER BY request_id COLLATE "C";
+
+-- A file name with a quote loads like any other.
+\set loader_output `tools/claudecost-load "data/test/it's quoted.jsonl" 2>&1; echo "exit status $?"`
+\echo :loader_output
+SELECT request_id, input_tokens FROM claudecost.usage WHERE request_id LIKE 'msg_quote_%';
+
+-- Lines that are not valid UTF-8 (an ISO-8859-1 byte, an overlong form, a
+-- NUL byte) are recorded with SQLSTATE 22021 and their line number; the
+-- other lines and the next files load, and the exit status is 3.  A file
+-- read as one payload (.sse) is not ingested when a line of it is invalid.
+\set loader_output `tools/claudecost-load data/test/bad-utf8.jsonl data/test/bad-utf8.sse data/test/end-marker.jsonl "data/test/it's quoted.jsonl" 2>&1; echo "exit status $?"`
+\echo :loader_output
+SELECT request_id, input_tokens FROM claudecost.usage WHERE request_id LIKE 'msg_utf8_%'
+ORDER BY request_id COLLATE "C";
+SELECT file_name, line_number, sqlstate, message, detail FROM claudecost.ingest_error
+ORDER BY id;

@@ -127,3 +127,34 @@ INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('^claude-(',
 INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('^claude-(.*)$', '$9');
 INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('^claude-(.*)$', '${1}$$');
 SELECT count(*) AS patterns FROM claudecost.model_pattern;
+
+-- An unknown argument gives an unknown cost; NULL inference_geo and speed mean "none".
+SELECT claudecost.cost('claude-sonnet-4-5', NULL, 1) IS NULL AS null_input,
+       claudecost.cost('claude-sonnet-4-5', 1, 1, service_tier => NULL) IS NULL AS null_tier,
+       claudecost.cost('claude-sonnet-4-5', 1, 1, occurred_at => NULL) IS NULL AS null_time,
+       claudecost.cost('claude-sonnet-4-5', 1, 1, inference_geo => NULL, speed => NULL) AS null_geo_speed;
+
+-- Prices must be finite and plausible; multipliers positive.
+SELECT claudecost.add_price('claude-bad-1', 'NaN', 1, effective_from => '2026-01-01');
+SELECT claudecost.add_price('claude-bad-2', 1, 'Infinity', effective_from => '2026-01-01');
+SELECT claudecost.add_price('claude-bad-3', 1, 1, batch_multiplier => -1, effective_from => '2026-01-01');
+SELECT claudecost.add_price('claude-bad-4', 1, 1, us_geo_multiplier => 0, effective_from => '2026-01-01');
+SELECT claudecost.add_price('claude-bad-5', 1, 1, effective_from => 'infinity');
+SELECT claudecost.add_price('claude-bad-6', 1, 1, effective_from => NULL);
+SELECT claudecost.add_price('claude-bad-7', 1, 1, speed => NULL);
+SELECT count(*) AS bad_prices FROM claudecost.price WHERE model LIKE 'claude-bad-%';
+
+-- Replacements are checked when a rule is written.
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(?<n>a)', '${m}');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(?<n>a)', '$m');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(a)', '$');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(a)', '${1');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(a)', '${}');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('a\C', '');
+INSERT INTO claudecost.model_pattern (pattern, replacement) VALUES ('(?<n>a)', '${n}-$n-$1-$$');
+-- A rule that keeps growing the name stops with a typed error, not an allocation failure.
+BEGIN;
+INSERT INTO claudecost.model_pattern (priority, pattern, replacement)
+SELECT i, '.', '$0$0$0$0' FROM generate_series(1, 12) AS i;
+SELECT claudecost.resolve_model(repeat('a', 100));
+ROLLBACK;

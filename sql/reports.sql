@@ -38,3 +38,12 @@ DELETE FROM claudecost.usage WHERE request_id = 'b1';
 SELECT day, model, user_id, requests, total_cost FROM claudecost.daily_usage
 ORDER BY day, model COLLATE "C", user_id COLLATE "C";
 SELECT model, requests, total_cost FROM claudecost.cost_by_model ORDER BY model COLLATE "C";
+
+-- An alias and its dated id are one model; a model without any price has NULL cost, not 0.
+INSERT INTO claudecost.usage (request_id, occurred_at, model, input_tokens)
+VALUES ('alias1', '2026-03-03 10:00+00', 'claude-haiku-4-5-20251001', 1000),
+       ('alias2', '2026-03-03 10:00+00', 'anthropic/claude-haiku-4.5', 1000);
+SELECT model, requests, unpriced_requests, total_cost FROM claudecost.cost_by_model
+ORDER BY model COLLATE "C";
+SELECT day, model, requests, input_cost, total_cost FROM claudecost.daily_usage
+WHERE model IN ('claude-nova-9', 'claude-haiku-4-5-20251001') ORDER BY day, model COLLATE "C";

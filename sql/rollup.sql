@@ -92,3 +92,10 @@ CREATE TRIGGER wrong_level AFTER INSERT ON public.not_usage
     FOR EACH ROW EXECUTE FUNCTION claudecost.usage_rollup();
 INSERT INTO public.not_usage VALUES ('x');
 DROP TABLE public.not_usage;
+
+-- TRUNCATE of the ledger empties the rollup.
+INSERT INTO claudecost.usage (request_id, occurred_at, model, input_tokens)
+VALUES ('t1', '2026-03-12 10:00+00', 'claude-haiku-4-5', 100);
+TRUNCATE claudecost.usage;
+SELECT count(*) AS rollup_rows FROM claudecost.usage_hourly;
+SELECT count(*) AS differences FROM claudecost.verify_rollups();

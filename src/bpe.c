@@ -639,15 +639,90 @@ log_merge(BpeState *state, MergeLog *log, uint32_t left, uint32_t end, uint32_t 
 	log->n++;
 }
 
+/* State of one run of queue_merge. */
+typedef struct QueueMerge
+{
+	const BpeVocab *vocab;
+	BpeState   *state;
+	const unsigned char *piece;
+	uint32_t	n;
+	uint32_t   *next;
+	uint32_t   *prev;
+	uint32_t   *pair_rank;
+	uint32_t   *part_id;
+	MergeLog   *log;
+	size_t		queued;			/* entries pushed and not yet taken */
+	uint32_t	merges;
+} QueueMerge;
+
+/*
+ * Merges the pair that starts at left if its rank is still rank, and queues
+ * the two pairs the merge creates.  Returns false when one of them ranks
+ * below rank (see queue_merge).
+ */
+static inline bool
+merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
+{
+	uint32_t	right;
+	uint32_t	after;
+	uint32_t	new_rank;
+
+	if (m->pair_rank[left] != rank)
+		return true;			/* stale */
+
+	right = m->next[left];
+	after = m->next[right];
+	m->next[left] = after;
+	if (after < m->n)
+		m->prev[after] = left;
+	m->pair_rank[right] = BPE_NO_RANK;
+	m->part_id[left] = rank;	/* the rank of a pair is the id of the merged token */
+	if (m->log != NULL)
+		log_merge(m->state, m->log, left, after, rank);
+
+	/* push the pair before the merged part first, to keep lists in position order */
+	if (left > 0)
+	{
+		uint32_t	before = m->prev[left];
+
+		new_rank = joined_rank(m->vocab, m->state, m->part_id[before], rank,
+							   m->piece + before, after - before);
+		m->pair_rank[before] = new_rank;
+		if (new_rank != BPE_NO_RANK)
+		{
+			if (new_rank < rank)
+				return false;
+			queue_push(m->state, new_rank, before);
+			m->queued++;
+		}
+	}
+	new_rank = after < m->n
+		? joined_rank(m->vocab, m->state, rank, m->part_id[after],
+					  m->piece + left, m->next[after] - left)
+		: BPE_NO_RANK;
+	m->pair_rank[left] = new_rank;
+	if (new_rank != BPE_NO_RANK)
+	{
+		if (new_rank < rank)
+			return false;
+		queue_push(m->state, new_rank, left);
+		m->queued++;
+	}
+	if (m->state->allocator->check_interrupts != NULL && (++m->merges & 0xffff) == 0)
+		m->state->allocator->check_interrupts();
+	return true;
+}
+
 /*
  * The merge loop with the bucket queue.  It merges rank by rank, lowest
  * first, and within a rank from left to right, which is tiktoken's order
  * (lowest rank, leftmost on ties) provided that a merge never creates a
  * pair of lower rank than itself.  A new pair contains the new token of rank
- * r; in the published vocabularies such a pair, when it is a token, ranks
+ * r.  In the published vocabularies such a pair, when it is a token, ranks
  * above r, because BPE training adds a token only after its parts.  Where
  * that does not hold the function returns BPE_NOT_MONOTONE and the caller
- * uses the binary heap.  It cannot rank r itself: it is longer than token r.
+ * uses the binary heap.  The new pair cannot rank r itself, since it is
+ * longer than token r.
  *
  * On BPE_OK the parts are in state->scratch: part i ends before next[i]
  * (next = scratch) and has id part_id[i] (part_id = scratch + 3 * len).
@@ -657,19 +732,18 @@ static int
 queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, size_t len,
 			MergeLog *log)
 {
-	uint32_t   *next;
-	uint32_t   *prev;
-	uint32_t   *pair_rank;
-	uint32_t   *part_id;
+	QueueMerge	m;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	i;
-	uint32_t	rank;
-	uint32_t	merges = 0;
+	uint32_t	rank = 0;
+
 	/*
 	 * The initial pairs, one per byte, are sorted by rank up front, which is
-	 * cheaper than pushing each into the queue; only pairs that merges
-	 * create go through the queue.  Pieces over SORTED_START_MAX bytes (only
-	 * when regions could not be used) push everything to save memory.
+	 * cheaper than pushing each into the queue, and merged straight from the
+	 * sorted array while the queue has nothing of lower or equal rank.  Only
+	 * pairs that merges create go through the queue.  Pieces over
+	 * SORTED_START_MAX bytes (only when regions could not be used) push
+	 * everything, to save memory.
 	 */
 	bool		sorted_start = len <= SORTED_START_MAX;
 	uint64_t   *initial = NULL;
@@ -677,101 +751,78 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	size_t		at = 0;
 
 	reserve_scratch(state, (sorted_start ? 8 : 4) * len * sizeof(uint32_t));
-	next = state->scratch;
-	prev = next + len;
-	pair_rank = prev + len;
-	part_id = pair_rank + len;
+	m.vocab = vocab;
+	m.state = state;
+	m.piece = piece;
+	m.n = n;
+	m.next = state->scratch;
+	m.prev = m.next + len;
+	m.pair_rank = m.prev + len;
+	m.part_id = m.pair_rank + len;
+	m.log = log;
+	m.queued = 0;
+	m.merges = 0;
 	if (sorted_start)
-		initial = (uint64_t *) (part_id + len);
+		initial = (uint64_t *) (m.part_id + len);
 	queue_init(state, vocab, vocab->n_ids);
 
 	for (i = 0; i < n; i++)
 	{
-		part_id[i] = vocab->byte_ids[piece[i]];
-		next[i] = i + 1;
-		prev[i] = i - 1;		/* wraps for i = 0, never read */
-		pair_rank[i] = (i + 1 < n) ? vocab->pair_ids[(piece[i] << 8) | piece[i + 1]] : BPE_NO_RANK;
-		if (pair_rank[i] == BPE_NO_RANK)
+		m.part_id[i] = vocab->byte_ids[piece[i]];
+		m.next[i] = i + 1;
+		m.prev[i] = i - 1;		/* wraps for i = 0, never read */
+		m.pair_rank[i] = (i + 1 < n) ? vocab->pair_ids[(piece[i] << 8) | piece[i + 1]] : BPE_NO_RANK;
+		if (m.pair_rank[i] == BPE_NO_RANK)
 			continue;
 		if (sorted_start)
-			initial[n_initial++] = ((uint64_t) pair_rank[i] << 32) | i;
+			initial[n_initial++] = ((uint64_t) m.pair_rank[i] << 32) | i;
 		else
-			queue_push(state, pair_rank[i], i);
+		{
+			queue_push(state, m.pair_rank[i], i);
+			m.queued++;
+		}
 	}
 	if (sorted_start)
 		sort_by_rank(initial, initial + len, n_initial);
 
-	for (rank = 0;; rank++)
+	for (;;)
 	{
+		/* merges only create pairs ranked above the current rank */
+		uint32_t	queue_rank = m.queued > 0 ? queue_next_rank(state, rank) : BPE_NO_RANK;
+		uint32_t	initial_rank = at < n_initial ? (uint32_t) (initial[at] >> 32) : BPE_NO_RANK;
 		size_t		count = 0;
 		size_t		k;
 
-		/* merges only create pairs ranked above the current rank */
-		rank = queue_next_rank(state, rank);
-		if (at < n_initial && (uint32_t) (initial[at] >> 32) < rank)
-			rank = (uint32_t) (initial[at] >> 32);
-		if (rank == BPE_NO_RANK)
+		if (initial_rank < queue_rank)
+		{
+			rank = initial_rank;
+			if (!merge_pair(&m, (uint32_t) initial[at++], rank))
+			{
+				queue_clear(state);
+				return BPE_NOT_MONOTONE;
+			}
+			continue;
+		}
+		if (queue_rank == BPE_NO_RANK)
 			break;
+
+		/* both sources may have this rank: gather its positions in order */
+		rank = queue_rank;
 		while (at < n_initial && (uint32_t) (initial[at] >> 32) == rank)
 		{
 			batch_reserve(state, count + 1);
 			state->batch[count++] = (uint32_t) initial[at++];
 		}
-		if (queue_has(state, rank))
-			count = queue_take(state, rank, count);
-
+		k = count;
+		count = queue_take(state, rank, count);
+		m.queued -= count - k;
 		for (k = 0; k < count; k++)
 		{
-			uint32_t	left = state->batch[k];
-			uint32_t	right;
-			uint32_t	after;
-			uint32_t	new_rank;
-
-			if (pair_rank[left] != rank)
-				continue;		/* stale */
-
-			right = next[left];
-			after = next[right];
-			next[left] = after;
-			if (after < n)
-				prev[after] = left;
-			pair_rank[right] = BPE_NO_RANK;
-			part_id[left] = rank;	/* the rank of a pair is the id of the merged token */
-			if (log != NULL)
-				log_merge(state, log, left, after, rank);
-
-			/* push the pair before the merged part first, to keep lists in position order */
-			if (left > 0)
+			if (!merge_pair(&m, state->batch[k], rank))
 			{
-				uint32_t	before = prev[left];
-
-				new_rank = joined_rank(vocab, state, part_id[before], rank, piece + before, after - before);
-				pair_rank[before] = new_rank;
-				if (new_rank != BPE_NO_RANK)
-				{
-					if (new_rank < rank)
-					{
-						queue_clear(state);
-						return BPE_NOT_MONOTONE;
-					}
-					queue_push(state, new_rank, before);
-				}
+				queue_clear(state);
+				return BPE_NOT_MONOTONE;
 			}
-			new_rank = after < n
-				? joined_rank(vocab, state, rank, part_id[after], piece + left, next[after] - left)
-				: BPE_NO_RANK;
-			pair_rank[left] = new_rank;
-			if (new_rank != BPE_NO_RANK)
-			{
-				if (new_rank < rank)
-				{
-					queue_clear(state);
-					return BPE_NOT_MONOTONE;
-				}
-				queue_push(state, new_rank, left);
-			}
-			if (state->allocator->check_interrupts != NULL && (++merges & 0xffff) == 0)
-				state->allocator->check_interrupts();
 		}
 	}
 	return BPE_OK;
@@ -816,9 +867,9 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  *	  cut_is_safe() rules this out for every pair of versions whose
  *	  lifetimes overlap.
  *
- * Region k spans about chunk bytes plus margin bytes on each side; the
- * margin is at least the longest token, so the overlap of two regions holds
- * token boundaries even in a run of one repeated character.
+ * Region k spans about chunk bytes plus margin bytes on each side.  In a
+ * piece with a long run of one character the margin is the longest token,
+ * so the overlap of two regions contains token boundaries even there.
  * The cut between regions k-1 and k is a position in their overlap that is
  * a token boundary of both regions' merges (so by fact 1 each side's tokens
  * and part histories are those of merging just its own side) and passes
@@ -995,11 +1046,25 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	size_t		emitted_before = state->count;
 	uint32_t	n = (uint32_t) len;
 	uint32_t	cut = 0;		/* where the left region's kept tokens start */
-	uint32_t	margin = vocab->max_token_len > BPE_MIN_MARGIN ? vocab->max_token_len : BPE_MIN_MARGIN;
-	uint32_t	chunk = 16 * margin > BPE_MIN_CHUNK ? 16 * margin : BPE_MIN_CHUNK;
+	uint32_t	margin = BPE_MIN_MARGIN;
+	uint32_t	chunk;
 	uint32_t	center;
+	uint32_t	run = 1;
+	uint32_t	i;
 	int			result;
 
+	/*
+	 * Tokens longer than BPE_MIN_MARGIN bytes are runs of one character in
+	 * practice (claude_legacy has runs of up to 1,024 spaces), so a piece
+	 * with such a run gets margins of the longest token.  Otherwise a narrow
+	 * margin keeps regions small; if it ever finds no cut, the caller merges
+	 * the whole piece, which is slower but just as exact.
+	 */
+	for (i = 1; i < n && run < BPE_MIN_MARGIN; i++)
+		run = (piece[i] == piece[i - 1]) ? run + 1 : 1;
+	if (run >= BPE_MIN_MARGIN && vocab->max_token_len > margin)
+		margin = vocab->max_token_len;
+	chunk = 16 * margin > BPE_MIN_CHUNK ? 16 * margin : BPE_MIN_CHUNK;
 	if (len < 3 * (size_t) chunk)
 		return BPE_NOT_MONOTONE;
 	memset(regions, 0, sizeof(regions));

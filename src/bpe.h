@@ -97,6 +97,20 @@ bpe_bloom_may_contain(const uint64_t *bloom, uint64_t h)
 
 #define BPE_NO_RANK UINT32_MAX
 
+/* True when a and b have the same len bytes; a loop beats a memcmp call for short tokens. */
+static inline int
+bpe_bytes_equal(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	size_t		i;
+
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Returns the id of the mergeable token with these bytes, or BPE_NO_RANK. */
 static inline uint32_t
 bpe_rank(const BpeVocab *vocab, const unsigned char *bytes, size_t len)
@@ -128,7 +142,7 @@ bpe_rank(const BpeVocab *vocab, const unsigned char *bytes, size_t len)
 			uint32_t	start = vocab->offsets[id];
 
 			if (vocab->offsets[id + 1] - start == len &&
-				memcmp(vocab->blob + start, bytes, len) == 0)
+				bpe_bytes_equal(vocab->blob + start, bytes, len))
 				return id;
 		}
 		slot = (slot + 1) & vocab->slot_mask;

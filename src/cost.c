@@ -4,7 +4,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -14,7 +13,7 @@
 static int64
 count_argument(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	int64		value = PG_ARGISNULL(argno) ? 0 : PG_GETARG_INT64(argno);
+	int64		value = PG_GETARG_INT64(argno);
 
 	pricing_check_count(name, value);
 	return value;
@@ -25,7 +24,8 @@ PG_FUNCTION_INFO_V1(claudecost_cost);
 /*
  * claudecost.cost(model, input, output, 5m writes, 1h writes, cache reads,
  * web searches, service_tier, occurred_at, inference_geo, speed): total USD
- * of one request, or NULL when the model has no price in force.
+ * of one request, or NULL when the model has no price in force or an
+ * argument other than inference_geo and speed is NULL.
  */
 Datum
 claudecost_cost(PG_FUNCTION_ARGS)
@@ -35,8 +35,17 @@ claudecost_cost(PG_FUNCTION_ARGS)
 	char	   *model;
 	TimestampTz occurred_at;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+	int			argno;
+
+	/*
+	 * An unknown model, count, tier or time gives an unknown cost.  NULL
+	 * inference_geo and speed (arguments 9 and 10) mean "none" and are valid.
+	 */
+	for (argno = 0; argno <= 8; argno++)
+	{
+		if (PG_ARGISNULL(argno))
+			PG_RETURN_NULL();
+	}
 	model = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	memset(&counts, 0, sizeof(counts));
@@ -45,12 +54,10 @@ claudecost_cost(PG_FUNCTION_ARGS)
 	counts.cache_write_5m_tokens = count_argument(fcinfo, 3, "cache_write_5m_tokens");
 	counts.cache_write_1h_tokens = count_argument(fcinfo, 4, "cache_write_1h_tokens");
 	counts.cache_read_tokens = count_argument(fcinfo, 5, "cache_read_tokens");
-	counts.web_search_requests = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	counts.web_search_requests = PG_GETARG_INT32(6);
 	pricing_check_count("web_search_requests", counts.web_search_requests);
-	counts.service_tier = pricing_parse_service_tier(PG_ARGISNULL(7) ? "standard"
-													 : text_to_cstring(PG_GETARG_TEXT_PP(7)));
-	occurred_at = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp()
-		: PG_GETARG_TIMESTAMPTZ(8);
+	counts.service_tier = pricing_parse_service_tier(text_to_cstring(PG_GETARG_TEXT_PP(7)));
+	occurred_at = PG_GETARG_TIMESTAMPTZ(8);
 	counts.us_geo = pricing_parse_inference_geo_is_us(PG_ARGISNULL(9) ? NULL
 													  : text_to_cstring(PG_GETARG_TEXT_PP(9)));
 	counts.fast = pricing_parse_speed_is_fast(PG_ARGISNULL(10) ? NULL

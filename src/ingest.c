@@ -3,9 +3,10 @@
  *		claudecost.ingest(payload, user_id, project_id, tags): turns raw Claude
  *		API and log JSON into usage rows.
  *
- * The payload is either a complete SSE stream (it starts with an SSE field
- * such as "event:" or "data:") or a sequence of JSON values: one object, a
- * JSON array of objects, or several objects one after the other (JSONL).
+ * The payload is either SSE (it starts with an SSE field such as "event:" or
+ * "data:"), one or more complete streams giving one record per
+ * message_start, or a sequence of JSON values: one object, a JSON array of
+ * objects, or several objects one after the other (JSONL).
  * Each object's format is detected from its keys; see ingest_object.  Every
  * record is parsed in a memory context that is reset after it is read, so a
  * large JSONL payload needs memory for one parse tree at a time plus the
@@ -292,11 +293,9 @@ claudecost_ingest(PG_FUNCTION_ARGS)
 	if (sse_detect(start))
 	{
 		MemoryContext old_context = MemoryContextSwitchTo(record_context);
-		UsageRecord rec;
 
 		position.format = "SSE stream";
-		record_init(&rec, SOURCE_SSE_STREAM);
-		rows = ingest_record(&rec, read_sse_stream(payload, &rec), &args);
+		rows = read_sse_stream(payload, &args);
 		MemoryContextSwitchTo(old_context);
 	}
 	else

@@ -60,6 +60,8 @@ typedef struct UsageRecord
 	int64		cache_read_tokens;
 	int64		web_search_requests;
 	int64		web_fetch_requests;
+	/* A stream cut before its end: a stored row marked so may be completed. */
+	bool		stream_incomplete;
 	/* JSON object text for the metadata column, built by the meta_* helpers. */
 	StringInfoData metadata;
 	/* Defaults applied for absent fields, listed in metadata.assumed. */
@@ -126,7 +128,7 @@ extern bool read_openai_response(const cJSON *response, UsageRecord *rec);
 
 /* ingest_sse.c: a complete server-sent events stream. */
 extern bool sse_detect(const char *text);
-extern bool read_sse_stream(const char *payload, UsageRecord *rec);
+extern uint64 read_sse_stream(const char *payload, const IngestArgs *args);
 
 /* ingest_batch.c: collecting the records of a multi-record payload. */
 extern void batch_init(UsageBatch *batch, MemoryContext parent);

@@ -31,7 +31,11 @@
 "  cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens," \
 "  web_search_requests, web_fetch_requests, metadata)"
 
-/* Largest counters and earliest occurred_at win; no update when nothing grows. */
+/*
+ * Largest counters and earliest occurred_at win.  No update when nothing
+ * grows, unless the stored row is a cut stream (stream_complete false) and
+ * the new record is complete: then only its metadata changes.
+ */
 #define ON_CONFLICT_MERGE \
 " ON CONFLICT (request_id) DO UPDATE SET" \
 "  input_tokens = GREATEST(u.input_tokens, EXCLUDED.input_tokens)," \
@@ -50,7 +54,9 @@
 "  OR EXCLUDED.cache_read_tokens OPERATOR(pg_catalog.>) u.cache_read_tokens" \
 "  OR EXCLUDED.web_search_requests OPERATOR(pg_catalog.>) u.web_search_requests" \
 "  OR EXCLUDED.web_fetch_requests OPERATOR(pg_catalog.>) u.web_fetch_requests" \
-"  OR EXCLUDED.occurred_at OPERATOR(pg_catalog.<) u.occurred_at"
+"  OR EXCLUDED.occurred_at OPERATOR(pg_catalog.<) u.occurred_at" \
+"  OR (u.metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb" \
+"   AND NOT EXCLUDED.metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb)"
 
 static const char *const insert_sql =
 "INSERT INTO claudecost.usage AS u" USAGE_COLUMNS
@@ -85,7 +91,8 @@ ON_CONFLICT_MERGE;
 
 static const char *const lookup_sql =
 "SELECT input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
-"  cache_read_tokens, web_search_requests, web_fetch_requests, occurred_at"
+"  cache_read_tokens, web_search_requests, web_fetch_requests, occurred_at,"
+"  metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb"
 " FROM claudecost.usage WHERE request_id OPERATOR(pg_catalog.=) $1";
 
 /* Prepared once per backend; the plan cache re-plans them after DDL on usage. */
@@ -121,9 +128,20 @@ result_int64(int i)
 	return DatumGetInt64(value);
 }
 
+/* True when the looked-up row is marked stream_complete = false. */
+static bool
+stored_row_is_cut_stream(void)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull);
+
+	return !isnull && DatumGetBool(value);
+}
+
 /*
  * True when a stored row already has counters at least as large as rec's
- * and an occurred_at no later, so that the upsert would change nothing.
+ * and an occurred_at no later, and is not a cut stream that rec completes,
+ * so that the upsert would change nothing.
  * Skipping it saves a statement, and with it the statement-level triggers
  * on usage.  Under concurrency this is only a shortcut: counters never
  * decrease, so a row seen here can only have grown since.
@@ -147,6 +165,8 @@ stored_row_covers(const UsageRecord *rec)
 		elog(ERROR, "SPI_execute_plan failed for the usage lookup: %s",
 			 SPI_result_code_string(rc));
 	if (SPI_processed == 0)
+		covered = false;
+	else if (!rec->stream_incomplete && stored_row_is_cut_stream())
 		covered = false;
 	else if (rec->input_tokens > result_int64(1) ||
 			 rec->output_tokens > result_int64(2) ||

@@ -97,15 +97,70 @@ timestamp_error_context(void *arg)
 	errcontext("while parsing field \"%s\"", (const char *) arg);
 }
 
+/* True when p starts with n ASCII digits. */
+static bool
+has_digits(const char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
 /*
- * Parses an ISO-8601 timestamp field with timestamptz_in, so an invalid
- * value raises ERRCODE_INVALID_DATETIME_FORMAT with the field in the context.
+ * True when value is an ISO-8601 timestamp with an explicit time zone:
+ * YYYY-MM-DDTHH:MM[:SS[.fraction]] followed by Z or +hh:mm / -hh:mm.
+ * timestamptz_in alone would also accept "now", "infinity" and timestamps
+ * without a zone, which it reads in the session time zone.
+ */
+static bool
+is_iso8601_with_zone(const char *value)
+{
+	const char *p = value;
+
+	if (!has_digits(p, 4) || p[4] != '-' || !has_digits(p + 5, 2) || p[7] != '-' ||
+		!has_digits(p + 8, 2) || p[10] != 'T' ||
+		!has_digits(p + 11, 2) || p[13] != ':' || !has_digits(p + 14, 2))
+		return false;
+	p += 16;
+	if (p[0] == ':')
+	{
+		if (!has_digits(p + 1, 2))
+			return false;
+		p += 3;
+		if (p[0] == '.')
+		{
+			if (!has_digits(p + 1, 1))
+				return false;
+			p++;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+	}
+	if (p[0] == 'Z')
+		return p[1] == '\0';
+	return (p[0] == '+' || p[0] == '-') && has_digits(p + 1, 2) && p[3] == ':' &&
+		has_digits(p + 4, 2) && p[6] == '\0';
+}
+
+/*
+ * Parses an ISO-8601 timestamp field that has an explicit time zone.  Other
+ * text raises ERRCODE_INVALID_DATETIME_FORMAT naming the field.  A
+ * well-formed value with a field out of range (month 13) raises
+ * timestamptz_in's ERRCODE_DATETIME_FIELD_OVERFLOW with the field in the
+ * context.
  */
 TimestampTz
 parse_timestamp(const char *value, const char *prefix, const char *key)
 {
 	ErrorContextCallback callback;
 	Datum		result;
+
+	if (!is_iso8601_with_zone(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("invalid timestamp in field \"%s%s\": \"%s\"", prefix, key, value),
+				 errdetail("Timestamps must be ISO-8601 with a time zone, such as 2025-01-31T12:00:00Z or 2025-01-31T12:00:00.5+01:00.")));
 
 	callback.callback = timestamp_error_context;
 	callback.arg = psprintf("%s%s", prefix, key);

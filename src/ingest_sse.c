@@ -1,6 +1,6 @@
 /*
  * ingest_sse.c
- *		Reading a complete server-sent events stream of the Messages API.
+ *		Reading complete server-sent events streams of the Messages API.
  *
  * A stream is message_start, content block events and pings, message_delta,
  * message_stop.  message_start's usage contains the input and cache counts and
@@ -8,6 +8,8 @@
  * streams repeat every count, older ones send output_tokens only).  The
  * final usage is message_start's usage overlaid field by field with the last
  * message_delta's usage, never their sum.
+ * A payload may contain several streams in a row: each message_start starts
+ * a new message, and every message gives its own record.
  */
 #include "postgres.h"
 
@@ -24,16 +26,24 @@ sse_detect(const char *text)
 		text[0] == ':';
 }
 
-/* Events of one stream that matter for usage. */
+/* Events of the current message that matter for usage. */
 typedef struct SseState
 {
 	cJSON	   *start_message;	/* message_start.message */
 	cJSON	   *delta_usage;	/* usage of the last message_delta */
 	bool		saw_stop;
 	bool		saw_error;
+	const IngestArgs *args;		/* where finished messages go */
+	uint64	   *rows;			/* rows inserted or updated so far */
 } SseState;
 
-/* Dispatches one event's JSON data. */
+static uint64 sse_finish_message(const SseState *state, const IngestArgs *args);
+
+/*
+ * Dispatches one event's JSON data.  A message_start after another message
+ * finishes that message first, so a payload of several streams gives one
+ * record per message.
+ */
 static void
 sse_event(SseState *state, cJSON *event)
 {
@@ -46,7 +56,16 @@ sse_event(SseState *state, cJSON *event)
 		return;
 
 	if (strcmp(type, "message_start") == 0)
-		state->start_message = json_require_object(event, "message_start.", "message");
+	{
+		cJSON	   *message = json_require_object(event, "message_start.", "message");
+
+		if (state->start_message != NULL)
+			*state->rows += sse_finish_message(state, state->args);
+		state->start_message = message;
+		state->delta_usage = NULL;
+		state->saw_stop = false;
+		state->saw_error = false;
+	}
 	else if (strcmp(type, "message_delta") == 0)
 	{
 		cJSON	   *usage = json_get_object(event, "message_delta.", "usage");
@@ -95,22 +114,56 @@ sse_dispatch(SseState *state, StringInfo data, int data_offset)
 }
 
 /*
- * Reads the stream in payload into rec.  Returns false when it bills
- * nothing: a stream that failed with an error event before any
- * message_delta, or a zero-usage message.  A stream cut before
- * message_delta is read from message_start's provisional usage and marked
- * stream_complete = false in metadata; ingesting the complete stream later
- * raises the counts to the final ones.
+ * Builds the record of the message that the events in state describe and
+ * upserts it.  Returns the rows inserted or updated: 0 when the message
+ * bills nothing (it failed with an error event before any message_delta,
+ * or its usage is zero).  A message cut before message_delta is read from
+ * message_start's provisional usage and marked stream_complete = false in
+ * metadata; ingesting the complete stream later raises the counts to the
+ * final ones and clears the mark.
  */
-bool
-read_sse_stream(const char *payload, UsageRecord *rec)
+static uint64
+sse_finish_message(const SseState *state, const IngestArgs *args)
+{
+	UsageRecord rec;
+
+	/*
+	 * NOTE: the API documents no usage for a stream that fails after
+	 * message_start, so such a stream is not billed here.
+	 */
+	if (state->saw_error && state->delta_usage == NULL)
+		return 0;
+
+	record_init(&rec, SOURCE_SSE_STREAM);
+	if (!state->saw_stop || state->delta_usage == NULL)
+	{
+		meta_add_bool(&rec, "stream_complete", false);
+		rec.stream_incomplete = true;
+	}
+	if (!read_api_message(state->start_message, "message_start.message.",
+						  state->delta_usage, "message_delta.usage.", &rec))
+		return 0;
+	return insert_usage(&rec, args);
+}
+
+/*
+ * Reads the SSE stream in payload and upserts one record per message.  A
+ * payload may contain several streams one after the other: each
+ * message_start begins a new message, and the events up to the next one
+ * belong to it.  Returns the rows inserted or updated.
+ */
+uint64
+read_sse_stream(const char *payload, const IngestArgs *args)
 {
 	SseState	state;
 	StringInfoData data;
 	int			data_offset = -1;
 	const char *line = payload;
+	uint64		rows = 0;
 
 	memset(&state, 0, sizeof(state));
+	state.args = args;
+	state.rows = &rows;
 	initStringInfo(&data);
 
 	for (;;)
@@ -149,25 +202,12 @@ read_sse_stream(const char *payload, UsageRecord *rec)
 	if (data_offset >= 0)
 		sse_dispatch(&state, &data, data_offset);
 
-	if (state.start_message == NULL)
-	{
-		if (state.saw_error)
-			return false;
+	if (state.start_message != NULL)
+		rows += sse_finish_message(&state, args);
+	else if (!state.saw_error)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("missing event \"message_start\" in SSE stream"),
 				 errdetail("Usage is read from the message_start and message_delta events.")));
-	}
-	/*
-	 * NOTE: the API documents no usage for a stream that fails after
-	 * message_start, so such a stream is not billed here.
-	 */
-	if (state.saw_error && state.delta_usage == NULL)
-		return false;
-
-	if (!state.saw_stop || state.delta_usage == NULL)
-		meta_add_bool(rec, "stream_complete", false);
-
-	return read_api_message(state.start_message, "message_start.message.",
-							state.delta_usage, "message_delta.usage.", rec);
+	return rows;
 }

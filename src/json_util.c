@@ -7,6 +7,8 @@
  * cJSON_Delete, and an ereport half-way through a parse leaks nothing.
  * cJSON limits nesting to CJSON_NESTING_LIMIT (1000) levels, which bounds
  * its recursion; json_util_parse also checks the stack before parsing.
+ * Strings with the escape \u0000 are rejected, because the NUL byte that
+ * cJSON decodes it to would cut the C string short.
  */
 #include "postgres.h"
 
@@ -17,11 +19,69 @@
 
 #include "json_util.h"
 
-/* Largest integer that a double represents exactly: 2^53. */
+/*
+ * 2^53: from here on doubles cannot represent every integer, so a count read
+ * as 9007199254740992 may be 9007199254740993 in the JSON text.
+ */
 #define JSON_MAX_EXACT_INTEGER 9007199254740992.0
 
 /* Bytes of input quoted in a parse error detail. */
 #define JSON_ERROR_SNIPPET 40
+
+/*
+ * Returns the nesting depth of arrays and objects at error_at, counting
+ * brackets outside strings from start.  Used only to explain a parse error.
+ */
+static int
+json_depth_at(const char *start, const char *error_at)
+{
+	int			depth = 0;
+	bool		in_string = false;
+
+	for (const char *p = start; p < error_at; p++)
+	{
+		if (in_string)
+		{
+			if (*p == '\\' && p + 1 < error_at)
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		}
+		else if (*p == '"')
+			in_string = true;
+		else if (*p == '[' || *p == '{')
+			depth++;
+		else if (*p == ']' || *p == '}')
+			depth--;
+	}
+	return depth;
+}
+
+/*
+ * Raises an error when a string of the parsed text [start, end) contains the
+ * escape \u0000, which cJSON decodes to a NUL byte that ends the C string,
+ * so "a\u0000b" would be read as "a".  PostgreSQL's jsonb rejects it the
+ * same way.  A backslash escapes the byte after it, so walking escape pairs
+ * finds exactly the real escapes: in "\\u0000" the escape is "\\".
+ */
+static void
+json_reject_nul_escape(const char *base, int base_offset, const char *start,
+					   const char *end)
+{
+	const char *p = start;
+
+	while (p < end && (p = memchr(p, '\\', end - p)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+					 errmsg("unsupported Unicode escape sequence"),
+					 errdetail("\\u0000 cannot be converted to text (byte offset %d).",
+							   base_offset + (int) (p - base))));
+		p += 2;
+	}
+}
 
 static void *
 json_palloc(size_t size)
@@ -71,6 +131,14 @@ json_util_parse(const char *base, int base_offset, const char *start,
 		snippet_len = pg_mbcliplen(error_at, (int) Min(start + length - error_at, 4 * JSON_ERROR_SNIPPET),
 								   JSON_ERROR_SNIPPET);
 
+		if (json_depth_at(start, error_at) >= CJSON_NESTING_LIMIT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid JSON in %s", what),
+					 errdetail("Parsing failed at byte offset %d because the nesting limit of %d levels of arrays and objects was reached.",
+							   offset, CJSON_NESTING_LIMIT),
+					 errhint("Nest JSON arrays and objects fewer than %d levels deep.",
+							 CJSON_NESTING_LIMIT)));
 		if (error_at == start + length)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -83,6 +151,7 @@ json_util_parse(const char *base, int base_offset, const char *start,
 				 errdetail("Parsing failed at byte offset %d, at \"%.*s\".",
 						   offset, snippet_len, error_at)));
 	}
+	json_reject_nul_escape(base, base_offset, start, error_at);
 	*end = error_at;
 	return value;
 }
@@ -214,11 +283,11 @@ json_get_count(const cJSON *obj, const char *prefix, const char *key, int64 *val
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("field \"%s%s\" must be a non-negative integer, not %.17g",
 						prefix, key, number)));
-	if (number > JSON_MAX_EXACT_INTEGER)
+	if (number >= JSON_MAX_EXACT_INTEGER)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("field \"%s%s\" is out of range: %.17g", prefix, key, number),
-				 errdetail("Token counts above 2^53 cannot be read exactly from JSON.")));
+				 errdetail("Counts of 2^53 (9007199254740992) or more cannot be read exactly because JSON numbers are read as doubles, so the value shown may be rounded.")));
 	*value = (int64) number;
 	return true;
 }

@@ -43,6 +43,11 @@ typedef struct Optimizer
 	int			cached_to;
 	int64		cached_tokens;
 	StringInfoData scratch;
+	/* Work counters, reported by claudecost.optimizer_last_work. */
+	int64		tokenizer_calls;
+	int64		bytes_tokenized;
+	int64		boundary_bytes_scanned;
+	int64		bytes_moved;	/* by splicing edits into the text */
 } Optimizer;
 
 /*

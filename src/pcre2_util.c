@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "pcre2_util.h"
 
 static void *
@@ -74,7 +76,15 @@ pcre2_util_substitute_all(pcre2_code *code, const char *subject,
 
 	for (;;)
 	{
-		PCRE2_UCHAR *output = palloc(output_length);
+		PCRE2_UCHAR *output;
+
+		if (output_length > PCRE2_UTIL_MAX_OUTPUT)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("replacement \"%s\" makes a string longer than %d bytes",
+							replacement, PCRE2_UTIL_MAX_OUTPUT),
+					 errhint("Check the rules in claudecost.model_pattern for replacements that repeat the match.")));
+		output = palloc(output_length);
 
 		rc = pcre2_substitute(code, (PCRE2_SPTR) subject, subject_length, 0,
 							  PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
@@ -99,33 +109,89 @@ pcre2_util_substitute_all(pcre2_code *code, const char *subject,
 	}
 }
 
-void
-pcre2_util_check_replacement(pcre2_code *code, const char *replacement)
+/* Length of the group name starting at name (letters, digits, underscores). */
+static size_t
+group_name_length(const char *name)
+{
+	size_t		length = 0;
+
+	while (name[length] == '_' || isalnum((unsigned char) name[length]))
+		length++;
+	return length;
+}
+
+static void
+reject_replacement(const char *replacement, const char *reason)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+			 errmsg("invalid replacement \"%s\": %s", replacement, reason),
+			 errhint("Use $$ for a dollar sign and $N, ${N}, $name or ${name} for a group of the pattern.")));
+}
+
+/* Checks that a group reference (number or name) exists in code. */
+static void
+check_group_reference(pcre2_code *code, const char *replacement, const char *reference,
+					  size_t length)
 {
 	uint32		capture_count = 0;
-	const char *p;
+	char	   *name = pnstrdup(reference, length);
 
 	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &capture_count);
-	for (p = replacement; *p != '\0'; p++)
+	if (isdigit((unsigned char) name[0]))
 	{
-		const char *digits;
-		long		group;
+		long		group = strtol(name, NULL, 10);
 
-		if (*p != '$')
-			continue;
-		if (p[1] == '$')
-		{
-			p++;				/* "$$" is a literal dollar sign */
-			continue;
-		}
-		digits = (p[1] == '{') ? p + 2 : p + 1;
-		if (*digits < '0' || *digits > '9')
-			continue;
-		group = strtol(digits, NULL, 10);
 		if (group > (long) capture_count)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 					 errmsg("replacement \"%s\" refers to group %ld, but the pattern has %u groups",
 							replacement, group, capture_count)));
+	}
+	else if (pcre2_substring_number_from_name(code, (PCRE2_SPTR) name) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+				 errmsg("replacement \"%s\" refers to group \"%s\", which the pattern does not name",
+						replacement, name)));
+}
+
+void
+pcre2_util_check_replacement(pcre2_code *code, const char *replacement)
+{
+	const char *p = replacement;
+
+	while ((p = strchr(p, '$')) != NULL)
+	{
+		const char *reference;
+		size_t		length;
+
+		p++;
+		if (*p == '$')
+		{
+			p++;				/* "$$" is a literal dollar sign */
+			continue;
+		}
+
+		if (*p == '{')
+		{
+			const char *close = strchr(p, '}');
+
+			reference = p + 1;
+			if (close == NULL)
+				reject_replacement(replacement, "\"${\" without a closing \"}\"");
+			length = close - reference;
+			if (length == 0 || group_name_length(reference) != length)
+				reject_replacement(replacement, "\"${...}\" must hold a group number or name");
+			p = close + 1;
+		}
+		else
+		{
+			reference = p;
+			length = isdigit((unsigned char) *p) ? strspn(p, "0123456789") : group_name_length(p);
+			if (length == 0)
+				reject_replacement(replacement, "\"$\" must be followed by \"$\", a group number or a group name");
+			p += length;
+		}
+		check_group_reference(code, replacement, reference, length);
 	}
 }

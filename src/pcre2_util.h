@@ -10,6 +10,9 @@
 
 #include "utils/memutils.h"
 
+/* Longest string a substitution may produce, in bytes. */
+#define PCRE2_UTIL_MAX_OUTPUT (64 * 1024)
+
 /*
  * Compiles a UTF-8 pattern with PCRE2_UTF | PCRE2_UCP plus extra_options, JIT
  * compiled when the platform supports it.  The code is allocated in context
@@ -32,8 +35,9 @@ extern char *pcre2_util_substitute_all(pcre2_code *code, const char *subject,
 									   const char *replacement);
 
 /*
- * Rejects a replacement that refers to a numbered group ($N or ${N}) the
- * pattern does not have, so the mistake shows when the rule is written.
+ * Rejects a replacement whose syntax PCRE2 would refuse or that refers to a
+ * group the pattern does not have, so the mistake shows when the rule is
+ * written rather than when a usage row needs it.
  */
 extern void pcre2_util_check_replacement(pcre2_code *code, const char *replacement);
 

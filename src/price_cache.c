@@ -20,6 +20,7 @@
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -202,7 +203,7 @@ load_patterns(void)
 		char	   *what = psprintf("claudecost.model_pattern row %lld", (long long) id);
 
 		patterns[i].code = pcre2_util_compile(copy_text(tuple, SPI_tuptable->tupdesc, 2),
-											  0, cache_context, what);
+											  PCRE2_NEVER_BACKSLASH_C, cache_context, what);
 		patterns[i].replacement = copy_text(tuple, SPI_tuptable->tupdesc, 3);
 	}
 }
@@ -309,9 +310,11 @@ resolve_with_patterns(const char *name)
 
 	for (i = 0; i < pattern_count && model == NULL; i++)
 	{
-		char	   *rewritten = pcre2_util_substitute_all(patterns[i].code, candidate,
-														  patterns[i].replacement);
+		char	   *rewritten;
 
+		CHECK_FOR_INTERRUPTS();
+		rewritten = pcre2_util_substitute_all(patterns[i].code, candidate,
+											  patterns[i].replacement);
 		if (rewritten == NULL)
 			continue;
 		candidate = rewritten;
@@ -426,7 +429,8 @@ claudecost_validate_model_pattern(PG_FUNCTION_ARGS)
 	/* NULLs are left for the NOT NULL constraints. */
 	if (pattern != NULL && replacement != NULL)
 	{
-		code = pcre2_util_compile(pattern, 0, CurrentMemoryContext, "claudecost.model_pattern");
+		code = pcre2_util_compile(pattern, PCRE2_NEVER_BACKSLASH_C, CurrentMemoryContext,
+								  "claudecost.model_pattern");
 		pcre2_util_check_replacement(code, replacement);
 	}
 	return PointerGetDatum(tuple);

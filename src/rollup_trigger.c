@@ -2,8 +2,8 @@
  * rollup_trigger.c
  *		Statement trigger that keeps claudecost.usage_hourly equal to the ledger.
  *
- * One trigger function serves AFTER INSERT, UPDATE and DELETE statements of
- * claudecost.usage.  It reads the statement's transition tables and upserts
+ * One trigger function serves AFTER INSERT, UPDATE, DELETE and TRUNCATE
+ * statements of claudecost.usage.  It reads the statement's transition tables and upserts
  * the signed sum of the change per rollup key: INSERT adds the new rows,
  * UPDATE adds the new versions and subtracts the old ones, DELETE subtracts.
  *
@@ -119,6 +119,21 @@ rollup_plan(RollupEvent event)
 	return plan;
 }
 
+/* After TRUNCATE of the ledger no figure is left: empties usage_hourly. */
+static Datum
+clear_rollup(void)
+{
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute("DELETE FROM claudecost.usage_hourly", false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "could not empty the usage rollup: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
 PG_FUNCTION_INFO_V1(claudecost_usage_rollup);
 
 /* Trigger function claudecost.usage_rollup(): applies one statement's change to usage_hourly. */
@@ -135,6 +150,9 @@ claudecost_usage_rollup(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("claudecost.usage_rollup() must be an AFTER statement trigger")));
 
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigger_data->tg_event))
+		return clear_rollup();
+
 	if (TRIGGER_FIRED_BY_INSERT(trigger_data->tg_event))
 		event = ROLLUP_INSERT;
 	else if (TRIGGER_FIRED_BY_UPDATE(trigger_data->tg_event))
@@ -144,7 +162,7 @@ claudecost_usage_rollup(PG_FUNCTION_ARGS)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("claudecost.usage_rollup() must fire on INSERT, UPDATE or DELETE")));
+				 errmsg("claudecost.usage_rollup() must fire on INSERT, UPDATE, DELETE or TRUNCATE")));
 
 	if (transition_row_count(trigger_data->tg_newtable) == 0 &&
 		transition_row_count(trigger_data->tg_oldtable) == 0)

@@ -8,6 +8,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-common
     libpcre2-dev libcjson-dev
     clang libclang-rt-14-dev    # tokenizer fuzz harness (libFuzzer, sanitizers)
+    chromium                    # headless rendering check of report_html()
 )
 
 # The PostgreSQL server runs as the postgres user, which must be able to

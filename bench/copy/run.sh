@@ -85,6 +85,23 @@ done
 latency_bare=$(printf '%s\n' "${latency_runs_bare[@]}" | best)
 latency_usage=$(printf '%s\n' "${latency_runs_usage[@]}" | best)
 
+# The same with only the core triggers (pricing and the hourly rollup), to
+# show what the budget and analytics triggers add.
+optional_triggers=$(psql -X -q -At -c "SELECT string_agg(tgname, ' ') FROM pg_trigger
+    WHERE tgrelid = 'claudecost.usage'::regclass AND NOT tgisinternal
+      AND tgname NOT IN ('usage_price') AND tgname NOT LIKE 'usage_rollup_%'")
+for trigger in $optional_triggers; do
+    psql -X -q -c "ALTER TABLE claudecost.usage DISABLE TRIGGER $trigger"
+done
+latency_runs_core=()
+for _ in $(seq "$runs"); do
+    latency_runs_core+=("$(latency_ms "$work/insert_usage.sql")")
+done
+for trigger in $optional_triggers; do
+    psql -X -q -c "ALTER TABLE claudecost.usage ENABLE TRIGGER $trigger"
+done
+latency_core=$(printf '%s\n' "${latency_runs_core[@]}" | best)
+
 echo "rows copied:                  $rows (best of $runs runs, each run truncates first)"
 echo "bare COPY:                    ${bare} s  ($(echo "$rows / $bare" | bc) rows/s)"
 echo "usage COPY (all triggers):    ${usage} s  ($(echo "$rows / $usage" | bc) rows/s)"
@@ -93,3 +110,5 @@ echo "rollup differences after COPY: $differences, unpriced rows: $unpriced"
 echo "single-row INSERT, bare:      ${latency_bare} ms (best of $runs x $inserts)"
 echo "single-row INSERT, usage:     ${latency_usage} ms"
 echo "INSERT latency ratio:         $(echo "scale=3; $latency_usage / $latency_bare" | bc)x bare (target <= 1.3)"
+echo "single-row INSERT, usage with pricing and rollup triggers only: ${latency_core} ms"
+echo "  ratio:                      $(echo "scale=3; $latency_core / $latency_bare" | bc)x bare (other triggers: ${optional_triggers:-none})"

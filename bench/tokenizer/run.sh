@@ -128,7 +128,7 @@ echo
 # The prose is the GPL text (ASCII): the standalone harness normalizes
 # non-ASCII text for claude_legacy with libpgcommon's frontend NFKC code,
 # which lacks the server's lookup tables and is far slower.
-echo "Linearity (1 MB without a break against 1 MB of prose, CPU time, best of 7):"
+echo "Linearity (1 MB without a break against 1 MB of prose, CPU time, best of 11):"
 for encoding in cl100k_base o200k_base claude_legacy; do
     echo "### $encoding"
     ./tokcount linear "$encoding" /usr/share/common-licenses/GPL-3 || failed=1

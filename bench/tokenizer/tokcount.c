@@ -277,7 +277,7 @@ run_linear(const char *encoding, const char *prose_path)
 	/* end on a character boundary */
 	while (size > 0 && (prose[size - 1] & 0xC0) == 0x80)
 		prose[size - 1] = ' ';
-	prose_seconds = min_cpu_seconds(enc, prose, size, 7, &tokens);
+	prose_seconds = min_cpu_seconds(enc, prose, size, 11, &tokens);
 	printf("%-24s %8.2f ms %8zu tokens\n", "prose", prose_seconds * 1e3, tokens);
 
 	for (kind = 0; kind < 7; kind++)
@@ -315,7 +315,7 @@ run_linear(const char *encoding, const char *prose_path)
 					break;
 			}
 		}
-		seconds = min_cpu_seconds(enc, input, kind == 6 ? size - size % 3 : size, 7, &tokens);
+		seconds = min_cpu_seconds(enc, input, kind == 6 ? size - size % 3 : size, 11, &tokens);
 		ratio = seconds / prose_seconds;
 		checked = kind <= 1;
 		printf("%-24s %8.2f ms %8zu tokens %6.2fx prose%s\n", names[kind], seconds * 1e3, tokens,
