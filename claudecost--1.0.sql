@@ -1992,100 +1992,30 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
 END
 $$;
 
--- Message of a decision blocked because the estimate is unknown.
-CREATE FUNCTION claudecost.budget_unpriced_message(model text)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-SELECT CASE WHEN model IS NULL
-            THEN 'estimated cost is unknown; set claudecost.budget_allow_unpriced to allow requests without a price'
-            ELSE pg_catalog.format('no price for model "%s"; set claudecost.budget_allow_unpriced to allow unpriced models', model)
-       END
-$$;
+-- The decision path runs on every request, so it is C (src/budget_check.c):
+-- the enabled budget definitions are cached per backend, period boundaries
+-- are computed with the timestamp functions that budget_bucket and
+-- budget_period_end use, and the counters and live holds are read by index
+-- under one snapshot.  The statement triggers below make every session
+-- reload the cached definitions after a change to a budget or a rate.
+CREATE FUNCTION claudecost.budget_definitions_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'claudecost_budget_definitions_changed'
+LANGUAGE C;
 
--- Decision for a request of estimated_cost USD; estimated_cost NULL means the
--- price is not known.  See budget_check.
-CREATE FUNCTION claudecost.budget_decide(estimated_cost numeric, user_id text, project_id text, model text,
-                                         api_key_id text, tags text[], as_of timestamptz)
-RETURNS claudecost.budget_decision
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-    d claudecost.budget_decision;
-    r record;
-    estimate numeric := estimated_cost;
-    unpriced_allowed boolean;
-BEGIN
-    IF estimate < 0 THEN
-        RAISE EXCEPTION 'invalid estimated_cost "%"', estimate
-            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, zero or more.';
-    END IF;
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22023';
-    END IF;
-    IF estimate IS NULL THEN
-        unpriced_allowed := coalesce(pg_catalog.current_setting('claudecost.budget_allow_unpriced', true), 'off')::boolean;
-    END IF;
+CREATE TRIGGER budget_definitions_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON claudecost.budget
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.budget_definitions_changed();
+CREATE TRIGGER exchange_rate_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON claudecost.exchange_rate
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.budget_definitions_changed();
 
-    SELECT s.*,
-           s.spent_usd + s.reserved_usd + coalesce(estimate, 0) AS projected_usd,
-           CASE WHEN estimate IS NULL AND NOT unpriced_allowed THEN 'block'
-                WHEN s.spent_usd + s.reserved_usd + coalesce(estimate, 0) > s.limit_usd
-                    THEN CASE WHEN s.hard_limit THEN 'block' ELSE 'warn' END
-                WHEN pg_catalog.cardinality(s.warn_at) > 0
-                     AND s.spent_usd + s.reserved_usd + coalesce(estimate, 0) >= s.warn_at[1] * s.limit_usd
-                    THEN 'warn'
-                ELSE 'allow' END::claudecost.budget_action AS action
-      INTO r
-      FROM claudecost.budget_state(as_of, user_id, project_id, model, api_key_id, tags) s
-     ORDER BY action DESC,
-              (s.limit_usd - s.spent_usd - s.reserved_usd - coalesce(estimate, 0)) / s.limit_usd,
-              s.budget_id
-     LIMIT 1;
-
-    IF NOT FOUND THEN
-        d.action := CASE WHEN estimate IS NULL AND NOT unpriced_allowed THEN 'block' ELSE 'allow' END;
-        d.message := CASE WHEN d.action = 'block'
-                          THEN claudecost.budget_unpriced_message(model)
-                          ELSE 'no budget applies' END;
-        RETURN d;
-    END IF;
-
-    d.action := r.action;
-    d.budget_id := r.budget_id;
-    d.budget_name := r.budget_name;
-    d.currency := r.currency;
-    d.spent := claudecost.budget_from_usd(r.spent_usd, r.currency);
-    d.reserved := claudecost.budget_from_usd(r.reserved_usd, r.currency);
-    d.limit_amount := r.amount;
-    d.remaining := d.limit_amount - d.spent - d.reserved;
-    d.period_start := r.period_start;
-    d.period_end := r.period_end;
-    IF estimate IS NULL AND NOT unpriced_allowed THEN
-        d.message := claudecost.budget_unpriced_message(model);
-    ELSIF r.action = 'block' THEN
-        d.message := pg_catalog.format('budget "%s" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s',
-                                       r.budget_name, d.spent, d.reserved,
-                                       claudecost.budget_from_usd(estimate, r.currency), d.limit_amount, r.currency);
-    ELSIF r.action = 'warn' AND r.projected_usd > r.limit_usd THEN
-        d.message := pg_catalog.format('soft budget "%s" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s',
-                                       r.budget_name, d.spent, d.reserved,
-                                       claudecost.budget_from_usd(estimate, r.currency), d.limit_amount, r.currency);
-    ELSIF r.action = 'warn' THEN
-        d.message := pg_catalog.format('budget "%s" would reach %s%% of its limit of %s %s',
-                                       r.budget_name,
-                                       pg_catalog.round(r.projected_usd / r.limit_usd * 100, 2),
-                                       d.limit_amount, r.currency);
-    ELSE
-        d.message := pg_catalog.format('within budget "%s"', r.budget_name);
-    END IF;
-    IF estimate IS NULL AND unpriced_allowed THEN
-        d.message := d.message || pg_catalog.format(' (model "%s" has no price; counted as 0)', model);
-    END IF;
-    RETURN d;
-END
-$$;
-
+-- Decides for a request of estimated_cost USD; estimated_cost NULL means the
+-- price is not known, which blocks unless claudecost.budget_allow_unpriced
+-- is on.  Every enabled budget whose scope and time range contain the
+-- request applies; its projection is spent + reserved + estimate in the
+-- current period.  The strictest binds: block before warn before allow,
+-- then the least headroom relative to the limit, then the lowest id.
 CREATE FUNCTION claudecost.budget_check(
     estimated_cost numeric,
     user_id text DEFAULT NULL,
@@ -2095,14 +2025,14 @@ CREATE FUNCTION claudecost.budget_check(
     tags text[] DEFAULT NULL,
     as_of timestamptz DEFAULT now())
 RETURNS claudecost.budget_decision
-LANGUAGE sql VOLATILE
-AS $$
-SELECT claudecost.budget_decide(estimated_cost, user_id, project_id, model, api_key_id, tags, as_of)
-$$;
+AS 'MODULE_PATHNAME', 'claudecost_budget_check'
+LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION claudecost.budget_check(numeric, text, text, text, text, text[], timestamptz) IS
     'Decides allow, warn or block for a request of estimated_cost USD against every budget that applies; the strictest binds';
 
+-- Prices the request as claudecost.cost(model, input_tokens,
+-- max_output_tokens, occurred_at => as_of) does, then decides as above.
 CREATE FUNCTION claudecost.budget_check(
     model text,
     input_tokens bigint,
@@ -2113,12 +2043,8 @@ CREATE FUNCTION claudecost.budget_check(
     tags text[] DEFAULT NULL,
     as_of timestamptz DEFAULT now())
 RETURNS claudecost.budget_decision
-LANGUAGE sql VOLATILE
-AS $$
-SELECT claudecost.budget_decide(
-           claudecost.cost(model, input_tokens, max_output_tokens, occurred_at => as_of),
-           user_id, project_id, model, api_key_id, tags, as_of)
-$$;
+AS 'MODULE_PATHNAME', 'claudecost_budget_check_tokens'
+LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION claudecost.budget_check(text, bigint, bigint, text, text, text, text[], timestamptz) IS
     'Prices input_tokens and max_output_tokens for model and decides as budget_check(numeric, ...); an unpriced model blocks unless claudecost.budget_allow_unpriced is on';

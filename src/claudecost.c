@@ -18,5 +18,6 @@ _PG_init(void)
 {
 	price_cache_init();
 	budget_guc_init();
+	budget_check_init();
 	optimizer_init();
 }

@@ -8,6 +8,7 @@
 /* Per-subsystem initialization, called from _PG_init. */
 extern void price_cache_init(void);
 extern void budget_guc_init(void);
+extern void budget_check_init(void);
 extern void optimizer_init(void);
 
 #endif							/* CLAUDECOST_H */

@@ -1,0 +1,153 @@
+-- budget_check (C) against the SQL definitions it replaces: periods in
+-- several time zones around DST changes and calendar boundaries, spend
+-- windows of rolling budgets, currencies, the binding order, and reloads of
+-- the cached definitions after changes in the same session.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS claudecost CASCADE;
+CREATE EXTENSION claudecost;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+\set SHOW_CONTEXT never
+
+INSERT INTO claudecost.price (model, input_per_mtok, output_per_mtok, effective_from)
+VALUES ('regress-model', 1, 1, '2000-01-01');
+INSERT INTO claudecost.exchange_rate (currency, usd_per_unit) VALUES ('EUR', 1.0823);
+
+-- One budget per zone and period kind, each alone in its project scope.
+-- Lord_Howe moves its clocks by 30 minutes; Asuncion has changed its
+-- clocks at local midnight.
+CREATE TEMP TABLE zones (zone text PRIMARY KEY);
+INSERT INTO zones VALUES ('UTC'), ('Europe/Berlin'), ('America/New_York'),
+                         ('Australia/Lord_Howe'), ('America/Asuncion');
+CREATE TEMP TABLE kinds (period text, period_length interval);
+INSERT INTO kinds VALUES ('daily', NULL), ('weekly', NULL), ('monthly', NULL), ('quarterly', NULL),
+                         ('annual', NULL), ('custom', '36 hours'), ('custom', '1 day 30 minutes'),
+                         ('rolling', '7 days'), ('rolling', '5 hours');
+SELECT count(claudecost.create_budget(
+           z.zone || ' ' || k.period || coalesce(' ' || k.period_length::text, ''),
+           100, k.period, currency => 'EUR',
+           project_id => z.zone || ' ' || k.period || coalesce(' ' || k.period_length::text, ''),
+           time_zone => z.zone, period_length => k.period_length,
+           starts_at => '2025-12-30 13:45', warn_at => '{0.5}')) AS budgets
+  FROM zones z CROSS JOIN kinds k;
+
+-- Spend every 3 hours 10 minutes in every scope through 2026.
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+SELECT t, 'regress-model', b.project_id, 1000 + (extract(epoch FROM t)::bigint / 60) % 977
+  FROM claudecost.budget b
+ CROSS JOIN generate_series(timestamptz '2025-12-29', '2027-01-02', '3 hours 10 minutes') t;
+
+-- Instants: every 37 minutes in four days around each 2026 DST change of
+-- these zones and around the turn of the year, plus every 5 hours 11
+-- minutes through the year.
+CREATE TEMP TABLE instants (t timestamptz PRIMARY KEY);
+INSERT INTO instants
+SELECT DISTINCT t FROM (
+    SELECT generate_series(c - interval '2 days', c + interval '2 days', '37 minutes') AS t
+      FROM unnest(ARRAY[timestamptz '2026-03-08 07:00', '2026-03-29 01:00', '2026-04-05 15:00',
+                        '2026-10-04 16:00', '2026-10-25 01:00', '2026-11-01 06:00',
+                        '2026-03-22 03:00', '2026-10-04 04:00', '2027-01-01 00:00',
+                        '2025-12-31 12:00']) c
+    UNION ALL
+    SELECT generate_series(timestamptz '2025-12-30 13:45', '2027-01-01', '5 hours 11 minutes')) s;
+
+-- Every check compared with claudecost.budget_state, the SQL that
+-- get_budget_status and budget_reserve use: period, spend and holds.
+CREATE TEMP TABLE compared AS
+SELECT b.name, i.t, d.budget_id AS c_id, d.period_start AS c_start, d.period_end AS c_end,
+       d.spent AS c_spent, d.reserved AS c_reserved, d.limit_amount AS c_limit,
+       s.budget_id AS s_id, s.period_start AS s_start, s.period_end AS s_end,
+       CASE WHEN s.budget_id IS NOT NULL THEN claudecost.budget_from_usd(s.spent_usd, s.currency) END AS s_spent,
+       CASE WHEN s.budget_id IS NOT NULL THEN claudecost.budget_from_usd(s.reserved_usd, s.currency) END AS s_reserved,
+       s.amount AS s_limit
+  FROM claudecost.budget b
+ CROSS JOIN instants i
+ CROSS JOIN LATERAL claudecost.budget_check(0, project_id => b.project_id, as_of => i.t) d
+  LEFT JOIN LATERAL claudecost.budget_state(i.t, NULL, b.project_id, NULL, NULL, NULL) s ON true;
+
+SELECT count(*) AS checks,
+       count(*) FILTER (WHERE c_id IS NOT NULL) AS applied,
+       count(DISTINCT c_spent) > 1000 AS spend_varies,
+       count(*) FILTER (WHERE (c_id, c_start, c_end, c_spent, c_reserved, c_limit)
+                              IS DISTINCT FROM (s_id, s_start, s_end, s_spent, s_reserved, s_limit)) AS mismatches
+  FROM compared;
+-- Any mismatch, for the diff.
+SELECT name, t, c_start, s_start, c_end, s_end, c_spent, s_spent
+  FROM compared
+ WHERE (c_id, c_start, c_end, c_spent, c_reserved, c_limit)
+       IS DISTINCT FROM (s_id, s_start, s_end, s_spent, s_reserved, s_limit)
+ ORDER BY name COLLATE "C", t
+ LIMIT 5;
+
+-- At 'infinity' the periods of calendar and rolling budgets are infinite,
+-- as in SQL.
+SELECT b.name, d.period_start = s.period_start AS same_start, d.period_end = s.period_end AS same_end,
+       d.period_start, d.period_end
+  FROM claudecost.budget b
+ CROSS JOIN LATERAL claudecost.budget_check(0, project_id => b.project_id, as_of => 'infinity') d
+ CROSS JOIN LATERAL claudecost.budget_state('infinity', NULL, b.project_id, NULL, NULL, NULL) s
+ WHERE b.time_zone IN ('UTC', 'Europe/Berlin') AND b.period IN ('daily', 'rolling')
+ ORDER BY b.name COLLATE "C";
+
+-- Period lengths around the Berlin DST changes: 23 and 25 hour days.
+SELECT period_start, period_end, period_end - period_start AS length
+  FROM claudecost.budget_check(0, project_id => 'Europe/Berlin daily', as_of => '2026-03-29 12:00');
+SELECT period_start, period_end, period_end - period_start AS length
+  FROM claudecost.budget_check(0, project_id => 'Europe/Berlin daily', as_of => '2026-10-25 12:00');
+
+--
+-- Binding order: every applicable budget of a scope against the SQL order
+-- (block, then warn, then least headroom relative to the limit, then id).
+--
+DELETE FROM claudecost.budget;
+SELECT claudecost.create_budget('tie a', 10, 'daily', starts_at => '2026-01-01', warn_at => '{}');
+SELECT claudecost.create_budget('tie b', 20, 'daily', starts_at => '2026-01-01', warn_at => '{}');
+SELECT claudecost.create_budget('soft', 8, 'daily', starts_at => '2026-01-01', hard_limit => false);
+SELECT claudecost.create_budget('eur', 9, 'daily', currency => 'EUR', starts_at => '2026-01-01', warn_at => '{0.9}');
+INSERT INTO claudecost.usage (occurred_at, model, input_tokens) VALUES ('2026-05-01 10:00', 'regress-model', 5000000);
+CREATE TEMP TABLE estimates (e numeric);
+INSERT INTO estimates VALUES (0), (1), (2.5), (3), (3.1), (4.6), (4.74), (4.75), (5), (5.0001), (15), (15.0001);
+SELECT e, d.action, d.budget_name, d.spent, d.reserved, d.remaining, d.message
+  FROM estimates, LATERAL claudecost.budget_check(e, as_of => '2026-05-01 12:00') d
+ ORDER BY e;
+-- The same decisions from budget_state in SQL.
+SELECT e.e, (SELECT s.budget_name
+               FROM claudecost.budget_state('2026-05-01 12:00', NULL, NULL, NULL, NULL, NULL) s
+              ORDER BY CASE WHEN s.spent_usd + s.reserved_usd + e.e > s.limit_usd
+                            THEN CASE WHEN s.hard_limit THEN 2 ELSE 1 END
+                            WHEN cardinality(s.warn_at) > 0
+                                 AND s.spent_usd + s.reserved_usd + e.e >= s.warn_at[1] * s.limit_usd THEN 1
+                            ELSE 0 END DESC,
+                       (s.limit_usd - s.spent_usd - s.reserved_usd - e.e) / s.limit_usd, s.budget_id
+              LIMIT 1) AS sql_binding
+  FROM estimates e
+ ORDER BY e.e;
+
+--
+-- The cached definitions follow changes made earlier in the session, and
+-- changes rolled back.
+--
+SELECT action, budget_name, limit_amount FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+SELECT claudecost.update_budget(id, amount => 100) FROM claudecost.budget WHERE name = 'tie a';
+SELECT action, budget_name, limit_amount FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+BEGIN;
+SELECT claudecost.disable_budget(id) FROM claudecost.budget WHERE name <> 'eur';
+SELECT action, budget_name, limit_amount, currency FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+UPDATE claudecost.exchange_rate SET usd_per_unit = 0.5 WHERE currency = 'EUR';
+SELECT action, budget_name, spent, limit_amount, currency FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+ROLLBACK;
+SELECT action, budget_name, limit_amount FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+SELECT claudecost.delete_budget(id) FROM claudecost.budget;
+SELECT action, budget_name, message FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+
+--
+-- Reading budgets needs SELECT on the budget tables, as the SQL did.
+--
+SELECT claudecost.create_budget('global', 10, 'daily', starts_at => '2026-01-01');
+CREATE ROLE regress_budget_outsider;
+GRANT USAGE ON SCHEMA claudecost TO regress_budget_outsider;
+SET ROLE regress_budget_outsider;
+SELECT action FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA claudecost FROM regress_budget_outsider;
+DROP ROLE regress_budget_outsider;

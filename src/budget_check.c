@@ -1,0 +1,1064 @@
+/*
+ * budget_check.c
+ *		claudecost.budget_check: the allow / warn / block decision for one
+ *		request against every budget that applies to it.
+ *
+ * The check runs on every API request, so it avoids SQL on its path:
+ *
+ * - The definitions of the enabled budgets (scope, period, time zone, first
+ *   threshold, limit in USD, hard or soft) are loaded with SPI on first use
+ *   and kept per backend in a memory context of their own.  A statement
+ *   trigger on claudecost.budget and claudecost.exchange_rate
+ *   (claudecost.budget_definitions_changed) sends a relcache invalidation
+ *   for its table.  The callback registered here then marks the cache
+ *   stale, and the next check reloads it.  Each check first accepts pending
+ *   invalidations, so it sees every definition committed before it started.
+ * - Period boundaries are computed in C with the same timestamp functions
+ *   as claudecost.budget_bucket and claudecost.budget_period_end (calendar
+ *   periods in the budget's time zone, so DST days are 23 or 25 hours).
+ * - Spend counters and live holds are read with index scans of the primary
+ *   keys of claudecost.budget_spend and claudecost.budget_hold, all under
+ *   one snapshot, so a settlement that commits meanwhile is counted once.
+ *   The usage history is never read.
+ *
+ * Money is numeric throughout; comparisons and messages use the same
+ * numeric operations as the SQL definitions, so results are identical.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "claudecost.h"
+#include "pricing.h"
+
+typedef enum BudgetPeriod
+{
+	PERIOD_DAILY,
+	PERIOD_WEEKLY,
+	PERIOD_MONTHLY,
+	PERIOD_QUARTERLY,
+	PERIOD_ANNUAL,
+	PERIOD_CUSTOM,
+	PERIOD_ROLLING
+} BudgetPeriod;
+
+/* Actions in the order of claudecost.budget_action: a higher one binds. */
+typedef enum BudgetAction
+{
+	ACTION_ALLOW,
+	ACTION_WARN,
+	ACTION_BLOCK
+} BudgetAction;
+
+static const char *const action_labels[] = {"allow", "warn", "block"};
+
+/* One enabled budget, as loaded from claudecost.budget and its exchange rate. */
+typedef struct BudgetDef
+{
+	int64		id;
+	char	   *name;
+	Numeric		amount;			/* in currency */
+	char	   *currency;
+	bool		is_usd;
+	bool		is_utc;			/* time_zone is exactly 'UTC' */
+	Numeric		usd_per_unit;
+	Numeric		limit_usd;		/* amount * usd_per_unit */
+	char	   *user_id;		/* scope; NULL matches everything */
+	char	   *project_id;
+	text	   *model;			/* LIKE pattern */
+	char	   *api_key_id;
+	char	   *tag;
+	BudgetPeriod period;
+	Interval	period_length;	/* custom and rolling only */
+	text	   *time_zone;
+	TimestampTz starts_at;
+	bool		has_ends_at;
+	TimestampTz ends_at;
+	Numeric		warn_usd;		/* warn_at[1] * limit_usd, or NULL */
+	bool		hard_limit;
+} BudgetDef;
+
+/* State of one applicable budget during a check, in USD. */
+typedef struct BudgetState
+{
+	const BudgetDef *def;
+	TimestampTz period_start;
+	TimestampTz period_end;
+	Numeric		spent_usd;
+	Numeric		reserved_usd;
+	Numeric		projected_usd;
+	Numeric		headroom;		/* (limit - spent - reserved - estimate) / limit */
+	bool		wants_holds;	/* the real clock is in the period */
+	BudgetAction action;
+} BudgetState;
+
+static MemoryContext cache_context = NULL;
+static bool cache_valid = false;
+/* Counts invalidations, so that one arriving during a load is not lost. */
+static uint64 invalidation_count = 0;
+
+static BudgetDef *budgets = NULL;
+static int	budget_count = 0;
+static TupleDesc decision_desc = NULL;
+static Oid	action_oids[3];
+
+static Oid	budget_relid = InvalidOid;
+static Oid	rate_relid = InvalidOid;
+static Oid	spend_relid = InvalidOid;
+static Oid	spend_index = InvalidOid;
+static Oid	hold_relid = InvalidOid;
+static Oid	hold_index = InvalidOid;
+static AttrNumber spend_spent_att;
+static AttrNumber hold_amount_att;
+static AttrNumber hold_expires_att;
+
+/* Relcache callback: marks the cache stale when a table it depends on changes. */
+static void
+budget_cache_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == budget_relid || relid == rate_relid ||
+		relid == spend_relid || relid == spend_index ||
+		relid == hold_relid || relid == hold_index)
+	{
+		cache_valid = false;
+		invalidation_count++;
+	}
+}
+
+/* Registers the invalidation callback of the budget cache. */
+void
+budget_check_init(void)
+{
+	CacheRegisterRelcacheCallback(budget_cache_invalidate, (Datum) 0);
+}
+
+/* Copies a text column into the cache as a C string, or NULL. */
+static char *
+cache_cstring(HeapTuple tuple, TupleDesc desc, int column)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, desc, column, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(cache_context, TextDatumGetCString(value));
+}
+
+/* Copies a text column into the cache as a detoasted text, or NULL. */
+static text *
+cache_text(HeapTuple tuple, TupleDesc desc, int column)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, desc, column, &isnull);
+	text	   *t;
+	text	   *copy;
+
+	if (isnull)
+		return NULL;
+	t = DatumGetTextPP(value);
+	copy = MemoryContextAlloc(cache_context, VARSIZE_ANY_EXHDR(t) + VARHDRSZ);
+	SET_VARSIZE(copy, VARSIZE_ANY_EXHDR(t) + VARHDRSZ);
+	memcpy(VARDATA(copy), VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	return copy;
+}
+
+/* Copies a numeric column into the cache, or NULL. */
+static Numeric
+cache_numeric(HeapTuple tuple, TupleDesc desc, int column)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, desc, column, &isnull);
+	MemoryContext old_context;
+	Numeric		copy;
+
+	if (isnull)
+		return NULL;
+	old_context = MemoryContextSwitchTo(cache_context);
+	copy = DatumGetNumericCopy(value);
+	MemoryContextSwitchTo(old_context);
+	return copy;
+}
+
+/* Maps a period name of claudecost.budget to its kind. */
+static BudgetPeriod
+parse_period(const char *period)
+{
+	if (strcmp(period, "daily") == 0)
+		return PERIOD_DAILY;
+	if (strcmp(period, "weekly") == 0)
+		return PERIOD_WEEKLY;
+	if (strcmp(period, "monthly") == 0)
+		return PERIOD_MONTHLY;
+	if (strcmp(period, "quarterly") == 0)
+		return PERIOD_QUARTERLY;
+	if (strcmp(period, "annual") == 0)
+		return PERIOD_ANNUAL;
+	if (strcmp(period, "custom") == 0)
+		return PERIOD_CUSTOM;
+	if (strcmp(period, "rolling") == 0)
+		return PERIOD_ROLLING;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid budget period \"%s\"", period),
+			 errdetail("The budget_period_check constraint allows only the known periods.")));
+	return PERIOD_DAILY;		/* keep the compiler quiet */
+}
+
+/* Resolves a column of a claudecost table by name. */
+static AttrNumber
+column_number(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of a claudecost budget table does not exist", column)));
+	return attnum;
+}
+
+/* Checks that column is key column position of a primary key index; the scans key on it. */
+static void
+check_index_column(Oid indexid, const char *column, AttrNumber position)
+{
+	if (get_attnum(indexid, column) != position)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" does not have \"%s\" as key column %d",
+						get_rel_name(indexid), column, position)));
+}
+
+/* Resolves a claudecost relation by name. */
+static Oid
+claudecost_relid(Oid namespace_oid, const char *name)
+{
+	Oid			relid = get_relname_relid(name, namespace_oid);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"claudecost.%s\" does not exist", name)));
+	return relid;
+}
+
+/* Loads the enabled budgets, the result type and the relation ids. */
+static void
+load_budgets(FunctionCallInfo fcinfo)
+{
+	uint64		started = invalidation_count;
+	Oid			namespace_oid;
+	TupleDesc	result_desc;
+	TupleDesc	desc;
+	MemoryContext old_context;
+	int			i;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(TopMemoryContext, "claudecost budget cache",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(cache_context);
+	budgets = NULL;
+	budget_count = 0;
+	decision_desc = NULL;
+
+	namespace_oid = get_namespace_oid("claudecost", false);
+	budget_relid = claudecost_relid(namespace_oid, "budget");
+	rate_relid = claudecost_relid(namespace_oid, "exchange_rate");
+	spend_relid = claudecost_relid(namespace_oid, "budget_spend");
+	spend_index = claudecost_relid(namespace_oid, "budget_spend_pkey");
+	hold_relid = claudecost_relid(namespace_oid, "budget_hold");
+	hold_index = claudecost_relid(namespace_oid, "budget_hold_pkey");
+	check_index_column(spend_index, "budget_id", 1);
+	check_index_column(spend_index, "period_start", 2);
+	spend_spent_att = column_number(spend_relid, "spent");
+	check_index_column(hold_index, "budget_id", 1);
+	hold_amount_att = column_number(hold_relid, "amount");
+	hold_expires_att = column_number(hold_relid, "expires_at");
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a record called in a context that cannot accept it")));
+	old_context = MemoryContextSwitchTo(cache_context);
+	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
+	MemoryContextSwitchTo(old_context);
+	for (i = 0; i < 3; i++)
+		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
+															  CStringGetDatum(action_labels[i]),
+															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT b.id, b.name, b.amount, b.currency, x.usd_per_unit,"
+					" b.amount * x.usd_per_unit, b.user_id, b.project_id, b.model,"
+					" b.api_key_id, b.tag, b.period, b.period_length, b.time_zone,"
+					" b.starts_at, b.ends_at, b.warn_at[1] * (b.amount * x.usd_per_unit), b.hard_limit"
+					" FROM claudecost.budget b"
+					" JOIN claudecost.exchange_rate x ON x.currency = b.currency"
+					" WHERE b.enabled ORDER BY b.id",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read claudecost.budget");
+	desc = SPI_tuptable->tupdesc;
+	budgets = MemoryContextAllocZero(cache_context, sizeof(BudgetDef) * Max(SPI_processed, 1));
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		BudgetDef  *b = &budgets[i];
+		bool		isnull;
+		Datum		value;
+		char	   *period;
+
+		b->id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		b->name = cache_cstring(tuple, desc, 2);
+		b->amount = cache_numeric(tuple, desc, 3);
+		b->currency = cache_cstring(tuple, desc, 4);
+		b->is_usd = strcmp(b->currency, "USD") == 0;
+		b->usd_per_unit = cache_numeric(tuple, desc, 5);
+		b->limit_usd = cache_numeric(tuple, desc, 6);
+		b->user_id = cache_cstring(tuple, desc, 7);
+		b->project_id = cache_cstring(tuple, desc, 8);
+		b->model = cache_text(tuple, desc, 9);
+		b->api_key_id = cache_cstring(tuple, desc, 10);
+		b->tag = cache_cstring(tuple, desc, 11);
+		period = TextDatumGetCString(SPI_getbinval(tuple, desc, 12, &isnull));
+		b->period = parse_period(period);
+		value = SPI_getbinval(tuple, desc, 13, &isnull);
+		if (!isnull)
+			b->period_length = *DatumGetIntervalP(value);
+		b->time_zone = cache_text(tuple, desc, 14);
+		b->is_utc = VARSIZE_ANY_EXHDR(b->time_zone) == 3 && memcmp(VARDATA_ANY(b->time_zone), "UTC", 3) == 0;
+		b->starts_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 15, &isnull));
+		value = SPI_getbinval(tuple, desc, 16, &isnull);
+		b->has_ends_at = !isnull;
+		if (!isnull)
+			b->ends_at = DatumGetTimestampTz(value);
+		b->warn_usd = cache_numeric(tuple, desc, 17);
+		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
+	}
+	budget_count = (int) SPI_processed;
+	SPI_finish();
+
+	/* An invalidation received while loading leaves the cache stale. */
+	cache_valid = (invalidation_count == started);
+}
+
+/* Interval of a calendar period: 1 day, 7 days, 1, 3 or 12 months. */
+static Interval
+calendar_length(BudgetPeriod period)
+{
+	Interval	length;
+
+	memset(&length, 0, sizeof(length));
+	switch (period)
+	{
+		case PERIOD_DAILY:
+			length.day = 1;
+			break;
+		case PERIOD_WEEKLY:
+			length.day = 7;
+			break;
+		case PERIOD_MONTHLY:
+			length.month = 1;
+			break;
+		case PERIOD_QUARTERLY:
+			length.month = 3;
+			break;
+		default:
+			length.month = 12;
+			break;
+	}
+	return length;
+}
+
+/*
+ * date_trunc(unit, ts, zone).  In UTC the wall-clock time is the instant
+ * itself, so the plain timestamp truncation gives the same result without
+ * resolving the zone name on every call.
+ */
+static TimestampTz
+trunc_in_zone(const char *unit, TimestampTz ts, const BudgetDef *b)
+{
+	if (b->is_utc)
+		return DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc,
+													 PointerGetDatum(cstring_to_text(unit)),
+													 TimestampGetDatum(ts)));
+	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_trunc_zone,
+												   PointerGetDatum(cstring_to_text(unit)),
+												   TimestampTzGetDatum(ts),
+												   PointerGetDatum(b->time_zone)));
+}
+
+/* timezone(zone, ts): local wall-clock time of ts in the budget's zone. */
+static Timestamp
+local_time(const BudgetDef *b, TimestampTz ts)
+{
+	if (b->is_utc)
+		return ts;
+	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, PointerGetDatum(b->time_zone),
+												 TimestampTzGetDatum(ts)));
+}
+
+/* timezone(zone, local): the instant of a wall-clock time in the budget's zone. */
+static TimestampTz
+instant_of(const BudgetDef *b, Timestamp local)
+{
+	if (b->is_utc)
+		return local;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, PointerGetDatum(b->time_zone),
+												   TimestampGetDatum(local)));
+}
+
+/* local + length, for a timestamp without time zone */
+static Timestamp
+local_plus(Timestamp local, Interval *length)
+{
+	return DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval, TimestampGetDatum(local),
+												 IntervalPGetDatum(length)));
+}
+
+/* EXTRACT(epoch FROM length), numeric */
+static Datum
+interval_epoch(Interval *length)
+{
+	return DirectFunctionCall2(extract_interval, PointerGetDatum(cstring_to_text("epoch")),
+							   IntervalPGetDatum(length));
+}
+
+/*
+ * Start of the period that contains ts (the UTC hour for rolling budgets);
+ * the same computation as claudecost.budget_bucket.
+ */
+static TimestampTz
+budget_bucket(const BudgetDef *b, TimestampTz ts)
+{
+	switch (b->period)
+	{
+		case PERIOD_DAILY:
+			return trunc_in_zone("day", ts, b);
+		case PERIOD_WEEKLY:
+			return trunc_in_zone("week", ts, b);
+		case PERIOD_MONTHLY:
+			return trunc_in_zone("month", ts, b);
+		case PERIOD_QUARTERLY:
+			return trunc_in_zone("quarter", ts, b);
+		case PERIOD_ANNUAL:
+			return trunc_in_zone("year", ts, b);
+		case PERIOD_ROLLING:
+			if (TIMESTAMP_NOT_FINITE(ts))
+				return ts;
+			/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
+			return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
+		case PERIOD_CUSTOM:
+			{
+				Timestamp	local_start = local_time(b, b->starts_at);
+				Timestamp	local_ts = local_time(b, ts);
+				Datum		elapsed;
+				Datum		steps;
+				Interval   *offset;
+
+				/*
+				 * floor(epoch(local ts - local start) / epoch(length)), as
+				 * numeric and then float8, times the length.
+				 */
+				elapsed = DirectFunctionCall2(timestamp_mi, TimestampGetDatum(local_ts),
+											  TimestampGetDatum(local_start));
+				steps = DirectFunctionCall2(numeric_div,
+											interval_epoch(DatumGetIntervalP(elapsed)),
+											interval_epoch((Interval *) &b->period_length));
+				steps = DirectFunctionCall1(numeric_floor, steps);
+				steps = DirectFunctionCall1(numeric_float8, steps);
+				offset = DatumGetIntervalP(DirectFunctionCall2(interval_mul,
+															   IntervalPGetDatum(&b->period_length),
+															   steps));
+				return instant_of(b, local_plus(local_start, offset));
+			}
+	}
+	return ts;					/* keep the compiler quiet */
+}
+
+/* timestamptz + interval (or - when negate), in the session time zone as in SQL. */
+static TimestampTz
+instant_plus(TimestampTz ts, const Interval *length, bool negate)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(negate ? timestamptz_mi_interval : timestamptz_pl_interval,
+												   TimestampTzGetDatum(ts),
+												   IntervalPGetDatum(length)));
+}
+
+/* Sets the spend window and period of b at as_of, as claudecost.budget_state does. */
+static void
+budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
+			  TimestampTz *bucket, TimestampTz *period_start, TimestampTz *period_end)
+{
+	Interval	hour;
+
+	memset(&hour, 0, sizeof(hour));
+	hour.time = USECS_PER_HOUR;
+	*bucket = budget_bucket(b, as_of);
+	if (b->period == PERIOD_ROLLING)
+	{
+		*first_bucket = instant_plus(instant_plus(*bucket, &b->period_length, true), &hour, false);
+		*period_start = *first_bucket;
+		*period_end = instant_plus(*bucket, &hour, false);
+	}
+	else
+	{
+		Interval	length = b->period == PERIOD_CUSTOM ? b->period_length : calendar_length(b->period);
+
+		*first_bucket = *bucket;
+		*period_start = *bucket;
+		*period_end = instant_of(b,
+								 local_plus(local_time(b, *bucket), &length));
+	}
+}
+
+/* True when the text argument equals the scope value (NULL never matches). */
+static bool
+scope_equal(const char *scope, text *value)
+{
+	if (scope == NULL)
+		return true;
+	if (value == NULL)
+		return false;
+	return strlen(scope) == VARSIZE_ANY_EXHDR(value) &&
+		memcmp(scope, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)) == 0;
+}
+
+/* True when tags contains tag (tags NULL or holding only other values never match). */
+static bool
+tags_contain(const char *tag, ArrayType *tags)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count;
+	int			i;
+
+	if (tag == NULL)
+		return true;
+	if (tags == NULL)
+		return false;
+	deconstruct_array(tags, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+	for (i = 0; i < count; i++)
+		if (!nulls[i] && scope_equal(tag, DatumGetTextPP(elems[i])))
+			return true;
+	return false;
+}
+
+/* claudecost.budget_scope_matches for one budget and a request scope. */
+static bool
+scope_matches(const BudgetDef *b, text *user_id, text *project_id, text *model,
+			  text *api_key_id, ArrayType *tags)
+{
+	if (!scope_equal(b->user_id, user_id) || !scope_equal(b->project_id, project_id) ||
+		!scope_equal(b->api_key_id, api_key_id))
+		return false;
+	if (b->model != NULL)
+	{
+		if (model == NULL)
+			return false;
+		if (!DatumGetBool(DirectFunctionCall2Coll(textlike, DEFAULT_COLLATION_OID,
+												  PointerGetDatum(model), PointerGetDatum(b->model))))
+			return false;
+	}
+	return tags_contain(b->tag, tags);
+}
+
+/* Numeric 0, allocated once; numerics are never modified in place. */
+static Numeric
+numeric_zero(void)
+{
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext old_context = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = int64_to_numeric(0);
+		MemoryContextSwitchTo(old_context);
+	}
+	return zero;
+}
+
+static Numeric
+num_add(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_sub(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_mul(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_div(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static int
+num_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_round(Numeric a, int scale)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(a), Int32GetDatum(scale)));
+}
+
+/* Output form of a numeric, or "" for NULL as format('%s') prints it. */
+static const char *
+num_text(Numeric a)
+{
+	if (a == NULL)
+		return "";
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(a)));
+}
+
+/* claudecost.budget_from_usd: a USD amount in the budget's currency. */
+static Numeric
+from_usd(const BudgetDef *b, Numeric usd)
+{
+	if (usd == NULL || b->is_usd)
+		return usd;
+	return DatumGetNumeric(DirectFunctionCall1(numeric_trim_scale,
+											   NumericGetDatum(num_round(num_div(usd, b->usd_per_unit), 10))));
+}
+
+/*
+ * An index scan kept open for one check and restarted for each budget, so
+ * the relation, index and scan are set up once per check, not per budget.
+ */
+typedef struct CounterScan
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+} CounterScan;
+
+/* Opens heap relid and its primary key index indexid for scans under snapshot. */
+static void
+counter_scan_open(CounterScan *cs, Oid relid, Oid indexid, Snapshot snapshot, int nkeys)
+{
+	cs->heap = table_open(relid, AccessShareLock);
+	cs->index = index_open(indexid, AccessShareLock);
+	cs->scan = index_beginscan(cs->heap, cs->index, snapshot, nkeys, 0);
+	cs->slot = table_slot_create(cs->heap, NULL);
+}
+
+/* Ends the scan and closes the relations. */
+static void
+counter_scan_close(CounterScan *cs)
+{
+	index_endscan(cs->scan);
+	ExecDropSingleTupleTableSlot(cs->slot);
+	index_close(cs->index, AccessShareLock);
+	table_close(cs->heap, AccessShareLock);
+}
+
+/* Sum of the spend counters of one budget from first to last bucket. */
+static Numeric
+sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
+{
+	ScanKeyData key[3];
+	Numeric		sum = NULL;
+
+	/* Keys on the columns of budget_spend_pkey: (budget_id, period_start). */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
+	ScanKeyInit(&key[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
+				TimestampTzGetDatum(first));
+	ScanKeyInit(&key[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+				TimestampTzGetDatum(last));
+	index_rescan(cs->scan, key, 3, NULL, 0);
+	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
+	{
+		bool		isnull;
+		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		sum = sum == NULL ? DatumGetNumericCopy(spent) : num_add(sum, DatumGetNumeric(spent));
+	}
+	return sum == NULL ? numeric_zero() : sum;
+}
+
+/*
+ * Adds the holds unexpired at clock to the states that count holds
+ * (wants_holds), which are in ascending budget id order.  One scan of
+ * budget_hold_pkey over the id range of those budgets; the budget id is
+ * read from the index entry, so entries of other budgets in the range cost
+ * no heap access.  Live holds are few: settled and released ones are
+ * deleted, expired ones by the next reservation.
+ */
+static void
+add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
+{
+	ScanKeyData key[2];
+	ItemPointer tid;
+	int			first = -1;
+	int			last = -1;
+	int			i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (!states[i].wants_holds)
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	if (first < 0)
+		return;
+
+	ScanKeyInit(&key[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(states[first].def->id));
+	ScanKeyInit(&key[1], 1, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(states[last].def->id));
+	cs->scan->xs_want_itup = true;
+	index_rescan(cs->scan, key, 2, NULL, 0);
+	i = first;
+	while ((tid = index_getnext_tid(cs->scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		int64		budget_id = DatumGetInt64(index_getattr(cs->scan->xs_itup, 1,
+															cs->scan->xs_itupdesc, &isnull));
+		Datum		expires_at;
+		Datum		amount;
+
+		CHECK_FOR_INTERRUPTS();
+		while (i <= last && states[i].def->id < budget_id)
+			i++;
+		if (i > last)
+			break;
+		if (states[i].def->id != budget_id || !states[i].wants_holds)
+			continue;
+		/* An MVCC snapshot sees at most one version of the row behind an entry. */
+		if (!index_fetch_heap(cs->scan, cs->slot))
+			continue;
+		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
+		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
+			continue;
+		amount = slot_getattr(cs->slot, hold_amount_att, &isnull);
+		if (isnull)
+			continue;
+		states[i].reserved_usd = num_add(states[i].reserved_usd, DatumGetNumeric(amount));
+	}
+}
+
+/* Raises the permission error that reading table relid with SELECT would raise. */
+static void
+check_select(Oid relid)
+{
+	AclResult	result = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/* claudecost.budget_unpriced_message */
+static char *
+unpriced_message(text *model)
+{
+	if (model == NULL)
+		return pstrdup("estimated cost is unknown; set claudecost.budget_allow_unpriced to allow requests without a price");
+	return psprintf("no price for model \"%s\"; set claudecost.budget_allow_unpriced to allow unpriced models",
+					text_to_cstring(model));
+}
+
+/* (limit - spent - reserved - estimate) / limit of a state, computed on first use. */
+static Numeric
+headroom_of(BudgetState *s, Numeric estimate0)
+{
+	if (s->headroom == NULL)
+		s->headroom = num_div(num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
+											  s->reserved_usd), estimate0),
+							  s->def->limit_usd);
+	return s->headroom;
+}
+
+/* True when state a binds before b: higher action, less headroom, lower id. */
+static bool
+binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
+{
+	int			c;
+
+	if (a->action != b->action)
+		return a->action > b->action;
+	c = num_cmp(headroom_of(a, estimate0), headroom_of(b, estimate0));
+	if (c != 0)
+		return c < 0;
+	return a->def->id < b->def->id;
+}
+
+/*
+ * The decision for a request of estimate USD (NULL: no price known); the
+ * same result as the former PL/pgSQL claudecost.budget_decide.
+ */
+static Datum
+budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *project_id,
+			  text *model, text *api_key_id, ArrayType *tags, bool as_of_null, TimestampTz as_of)
+{
+	Datum		values[11];
+	bool		nulls[11];
+	bool		unpriced_allowed = false;
+	bool		unpriced_blocks;
+	Numeric		estimate0;
+	TimestampTz clock;
+	BudgetState best;
+	bool		found = false;
+	BudgetState *states;
+	int			count = 0;
+	CounterScan spend_scan;
+	CounterScan hold_scan;
+	Snapshot	snapshot;
+	int			i;
+
+	if (estimate != NULL && num_cmp(estimate, numeric_zero()) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid estimated_cost \"%s\"", num_text(estimate)),
+				 errhint("Give the estimated cost of the request in USD, zero or more.")));
+	if (as_of_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must not be NULL")));
+	if (estimate == NULL)
+	{
+		const char *setting = GetConfigOption("claudecost.budget_allow_unpriced", true, false);
+
+		if (setting != NULL && !parse_bool(setting, &unpriced_allowed))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for claudecost.budget_allow_unpriced: \"%s\"", setting)));
+	}
+	memset(&best, 0, sizeof(best));
+	unpriced_blocks = estimate == NULL && !unpriced_allowed;
+	estimate0 = estimate == NULL ? numeric_zero() : estimate;
+
+	/*
+	 * Take the definitions committed so far; the new command id makes the
+	 * snapshot below see the writes of the statements before this one.
+	 *
+	 * NOTE: under REPEATABLE READ the counters and holds come from the
+	 * transaction snapshot, but the cached definitions are the latest
+	 * committed ones, where the SQL read them from the snapshot too.
+	 */
+	CommandCounterIncrement();
+	AcceptInvalidationMessages();
+	if (!cache_valid)
+		load_budgets(fcinfo);
+	check_select(budget_relid);
+	check_select(rate_relid);
+	check_select(spend_relid);
+	check_select(hold_relid);
+
+	clock = GetCurrentTimestamp();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
+	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
+
+	states = palloc(sizeof(BudgetState) * Max(budget_count, 1));
+	for (i = 0; i < budget_count; i++)
+	{
+		const BudgetDef *b = &budgets[i];
+		BudgetState *s = &states[count];
+		TimestampTz first_bucket;
+		TimestampTz bucket;
+
+		if (b->starts_at > as_of || (b->has_ends_at && as_of >= b->ends_at))
+			continue;
+		if (!scope_matches(b, user_id, project_id, model, api_key_id, tags))
+			continue;
+		s->def = b;
+		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
+		s->spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
+		s->reserved_usd = numeric_zero();
+		s->wants_holds = clock >= s->period_start && clock < s->period_end;
+		count++;
+	}
+	add_holds(&hold_scan, states, count, clock);
+
+	for (i = 0; i < count; i++)
+	{
+		BudgetState *s = &states[i];
+		const BudgetDef *b = s->def;
+
+		s->projected_usd = num_add(num_add(s->spent_usd, s->reserved_usd), estimate0);
+		if (unpriced_blocks)
+			s->action = ACTION_BLOCK;
+		else if (num_cmp(s->projected_usd, b->limit_usd) > 0)
+			s->action = b->hard_limit ? ACTION_BLOCK : ACTION_WARN;
+		else if (b->warn_usd != NULL && num_cmp(s->projected_usd, b->warn_usd) >= 0)
+			s->action = ACTION_WARN;
+		else
+			s->action = ACTION_ALLOW;
+		s->headroom = NULL;
+		if (!found || binds_before(s, &best, estimate0))
+		{
+			best = *s;
+			found = true;
+		}
+	}
+
+	counter_scan_close(&hold_scan);
+	counter_scan_close(&spend_scan);
+	UnregisterSnapshot(snapshot);
+
+	memset(nulls, true, sizeof(nulls));
+	if (!found)
+	{
+		values[0] = ObjectIdGetDatum(action_oids[unpriced_blocks ? ACTION_BLOCK : ACTION_ALLOW]);
+		nulls[0] = false;
+		values[9] = CStringGetTextDatum(unpriced_blocks ? unpriced_message(model) : "no budget applies");
+		nulls[9] = false;
+	}
+	else
+	{
+		const BudgetDef *b = best.def;
+		Numeric		spent = from_usd(b, best.spent_usd);
+		Numeric		reserved = from_usd(b, best.reserved_usd);
+		Numeric		remaining = num_sub(num_sub(b->amount, spent), reserved);
+		char	   *message;
+
+		if (unpriced_blocks)
+			message = unpriced_message(model);
+		else if (best.action == ACTION_BLOCK)
+			message = psprintf("budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
+							   b->name, num_text(spent), num_text(reserved),
+							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
+		else if (best.action == ACTION_WARN && num_cmp(best.projected_usd, b->limit_usd) > 0)
+			message = psprintf("soft budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
+							   b->name, num_text(spent), num_text(reserved),
+							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
+		else if (best.action == ACTION_WARN)
+			message = psprintf("budget \"%s\" would reach %s%% of its limit of %s %s",
+							   b->name,
+							   num_text(num_round(num_mul(num_div(best.projected_usd, b->limit_usd),
+														  int64_to_numeric(100)), 2)),
+							   num_text(b->amount), b->currency);
+		else
+			message = psprintf("within budget \"%s\"", b->name);
+		if (estimate == NULL && unpriced_allowed)
+			message = psprintf("%s (model \"%s\" has no price; counted as 0)", message,
+							   model == NULL ? "" : text_to_cstring(model));
+
+		values[0] = ObjectIdGetDatum(action_oids[best.action]);
+		values[1] = Int64GetDatum(b->id);
+		values[2] = CStringGetTextDatum(b->name);
+		values[3] = NumericGetDatum(spent);
+		values[4] = NumericGetDatum(reserved);
+		values[5] = NumericGetDatum(remaining);
+		values[6] = NumericGetDatum(b->amount);
+		values[7] = TimestampTzGetDatum(best.period_start);
+		values[8] = TimestampTzGetDatum(best.period_end);
+		values[9] = CStringGetTextDatum(message);
+		values[10] = CStringGetTextDatum(b->currency);
+		memset(nulls, false, sizeof(nulls));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(decision_desc, values, nulls)));
+}
+
+#define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
+
+PG_FUNCTION_INFO_V1(claudecost_budget_check);
+
+/*
+ * claudecost.budget_check(estimated_cost, user_id, project_id, model,
+ * api_key_id, tags, as_of): decision for a request of estimated_cost USD.
+ */
+Datum
+claudecost_budget_check(PG_FUNCTION_ARGS)
+{
+	return budget_decide(fcinfo,
+						 PG_ARGISNULL(0) ? NULL : PG_GETARG_NUMERIC(0),
+						 TEXT_ARG_OR_NULL(1), TEXT_ARG_OR_NULL(2), TEXT_ARG_OR_NULL(3),
+						 TEXT_ARG_OR_NULL(4),
+						 PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5),
+						 PG_ARGISNULL(6), PG_ARGISNULL(6) ? 0 : PG_GETARG_TIMESTAMPTZ(6));
+}
+
+PG_FUNCTION_INFO_V1(claudecost_budget_check_tokens);
+
+/*
+ * claudecost.budget_check(model, input_tokens, max_output_tokens, user_id,
+ * project_id, api_key_id, tags, as_of): prices the request as
+ * claudecost.cost(model, input_tokens, max_output_tokens, occurred_at =>
+ * as_of) does, then decides as the numeric form.
+ */
+Datum
+claudecost_budget_check_tokens(PG_FUNCTION_ARGS)
+{
+	text	   *model = TEXT_ARG_OR_NULL(0);
+	Numeric		estimate = NULL;
+
+	if (model != NULL)
+	{
+		UsageCounts counts;
+		UsageCost	cost;
+		TimestampTz occurred_at = PG_ARGISNULL(7) ? GetCurrentTransactionStartTimestamp()
+			: PG_GETARG_TIMESTAMPTZ(7);
+
+		memset(&counts, 0, sizeof(counts));
+		counts.input_tokens = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+		pricing_check_count("input_tokens", counts.input_tokens);
+		counts.output_tokens = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+		pricing_check_count("output_tokens", counts.output_tokens);
+		counts.service_tier = pricing_parse_service_tier("standard");
+		counts.us_geo = pricing_parse_inference_geo_is_us(NULL);
+		counts.fast = pricing_parse_speed_is_fast(NULL);
+		if (pricing_price_request(text_to_cstring(model), occurred_at, &counts, &cost) != NULL)
+			estimate = cost.total_cost;
+	}
+	return budget_decide(fcinfo, estimate,
+						 TEXT_ARG_OR_NULL(3), TEXT_ARG_OR_NULL(4), model, TEXT_ARG_OR_NULL(5),
+						 PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6),
+						 PG_ARGISNULL(7), PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7));
+}
+
+PG_FUNCTION_INFO_V1(claudecost_budget_definitions_changed);
+
+/* Statement trigger on claudecost.budget and exchange_rate: makes every session reload its budgets. */
+Datum
+claudecost_budget_definitions_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger_data = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("claudecost.budget_definitions_changed() must be called as a trigger")));
+
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger_data->tg_relation));
+	return PointerGetDatum(NULL);
+}
