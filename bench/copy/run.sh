@@ -5,10 +5,10 @@
 #      traces, into claudecost.usage (pricing row trigger + rollup statement
 #      trigger) and into the bare table; best of RUNS runs each.
 #   2. Single-row INSERT latency with pgbench, one client, both tables.
-# Usage: bench/copy/run.sh TRACE_DIR   (psql connects with the PG* variables;
-# the database must allow CREATE EXTENSION claudecost; it is recreated.)
+# Usage: bench/copy/run.sh [TRACE_DIR]   (default data/traces; psql connects
+# with the PG* variables, and the extension is recreated in that database.)
 set -euo pipefail
-trace_dir=${1:?usage: run.sh TRACE_DIR}
+trace_dir=${1:-$(cd "$(dirname "$0")/../.." && pwd)/data/traces}
 rows=${ROWS:-1000000}
 runs=${RUNS:-3}
 inserts=${INSERTS:-20000}
