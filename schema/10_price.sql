@@ -84,6 +84,10 @@ COMMENT ON TABLE claudecost.price IS
 
 CREATE INDEX price_model_idx ON claudecost.price (model, speed, effective_from);
 
+-- Shipped rows come back with CREATE EXTENSION; pg_dump saves the others.
+SELECT pg_catalog.pg_extension_config_dump('claudecost.price', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('claudecost.price_id_seq', '');
+
 -- Other spellings of a model id: convenience aliases (claude-sonnet-4-5 for
 -- claude-sonnet-4-5-20250929) and keys used by other tools.
 CREATE TABLE claudecost.model_alias (
@@ -94,6 +98,8 @@ CREATE TABLE claudecost.model_alias (
 
 COMMENT ON TABLE claudecost.model_alias IS
     'Alternative model names and the model id they are priced as';
+
+SELECT pg_catalog.pg_extension_config_dump('claudecost.model_alias', 'WHERE NOT shipped');
 
 -- PCRE2 rewrite rules for gateway spellings (Bedrock, Vertex, OpenRouter).
 -- Rules are tried in ascending priority; a rule that matches rewrites the
@@ -111,3 +117,6 @@ CREATE TABLE claudecost.model_pattern (
 
 COMMENT ON TABLE claudecost.model_pattern IS
     'PCRE2 rules that rewrite gateway model names (Bedrock, Vertex, OpenRouter) to Anthropic model ids';
+
+SELECT pg_catalog.pg_extension_config_dump('claudecost.model_pattern', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('claudecost.model_pattern_id_seq', '');

@@ -53,6 +53,13 @@ COMMENT ON TABLE claudecost.usage IS
 COMMENT ON COLUMN claudecost.usage.total_cost IS
     'USD; NULL when no price was in force for the model at occurred_at';
 
+-- pg_dump saves the ledger.  pg_dump restores table data in name order, so
+-- custom prices and budgets are back before usage rows arrive; the rows go
+-- through the triggers again, which prices them and rebuilds the rollups and
+-- budget counters (those tables are therefore not dumped).
+SELECT pg_catalog.pg_extension_config_dump('claudecost.usage', '');
+SELECT pg_catalog.pg_extension_config_dump('claudecost.usage_id_seq', '');
+
 CREATE INDEX usage_occurred_at_idx ON claudecost.usage (occurred_at);
 CREATE INDEX usage_unpriced_idx ON claudecost.usage (occurred_at) WHERE total_cost IS NULL;
 

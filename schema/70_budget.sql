@@ -150,7 +150,6 @@ SELECT pg_catalog.pg_extension_config_dump('claudecost.exchange_rate', $$WHERE c
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_lock', '');
-SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_spend', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_reservation', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_reservation_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.budget_hold', '');
