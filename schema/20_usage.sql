@@ -53,10 +53,10 @@ COMMENT ON TABLE claudecost.usage IS
 COMMENT ON COLUMN claudecost.usage.total_cost IS
     'USD; NULL when no price was in force for the model at occurred_at';
 
--- pg_dump saves the ledger.  pg_dump restores table data in name order, so
--- custom prices and budgets are back before usage rows arrive; the rows go
--- through the triggers again, which prices them and rebuilds the rollups and
--- budget counters (those tables are therefore not dumped).
+-- pg_dump saves the ledger.  A restore loads custom prices and budgets
+-- before the usage rows (tools/test-suites.d/dump-restore checks this), and
+-- the rows pass through the triggers again.  The triggers price them and
+-- rebuild the rollups and budget counters, so those tables are not dumped.
 SELECT pg_catalog.pg_extension_config_dump('claudecost.usage', '');
 SELECT pg_catalog.pg_extension_config_dump('claudecost.usage_id_seq', '');
 

@@ -4,7 +4,7 @@
 -- transition tables keep it exact on INSERT, UPDATE (reprice included) and
 -- DELETE of usage, so reports read a table whose size grows with hours x
 -- dimensions, not with requests.  Dimensions that are NULL in usage are
--- stored as '' here so that the key can be a plain unique constraint; the
+-- stored as '' here, so the key can be a plain unique constraint.  The
 -- report views turn them back into NULL.
 
 CREATE TABLE claudecost.usage_hourly (

@@ -99,9 +99,9 @@ DECLARE
     changed bigint;
     resolved text := claudecost.resolve_model(model);
 BEGIN
-    -- This lock waits for writers that priced rows with the old catalog to
-    -- commit, so the UPDATE below sees their rows, and holds new writers
-    -- and other reprice() calls until this transaction commits.
+    -- This lock waits until writers that priced rows with the old catalog
+    -- commit, so the UPDATE below reads their rows.  It also blocks new
+    -- writers and other reprice() calls until this transaction ends.
     LOCK TABLE claudecost.usage IN SHARE ROW EXCLUSIVE MODE;
 
     -- Only rows whose price or cost would change are updated, so the rollup

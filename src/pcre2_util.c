@@ -25,6 +25,12 @@ pcre2_pfree(void *pointer, void *context)
 		pfree(pointer);
 }
 
+pcre2_general_context *
+pcre2_util_general_context(MemoryContext context)
+{
+	return pcre2_general_context_create(pcre2_palloc, pcre2_pfree, context);
+}
+
 pcre2_code *
 pcre2_util_compile(const char *pattern, uint32 extra_options,
 				   MemoryContext context, const char *what)
@@ -35,7 +41,7 @@ pcre2_util_compile(const char *pattern, uint32 extra_options,
 	int			error_code;
 	PCRE2_SIZE	error_offset;
 
-	general = pcre2_general_context_create(pcre2_palloc, pcre2_pfree, context);
+	general = pcre2_util_general_context(context);
 	compile_context = pcre2_compile_context_create(general);
 	code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
 						 PCRE2_UTF | PCRE2_UCP | extra_options,
@@ -62,7 +68,7 @@ pcre2_util_match_data(pcre2_code *code, MemoryContext context)
 {
 	pcre2_general_context *general;
 
-	general = pcre2_general_context_create(pcre2_palloc, pcre2_pfree, context);
+	general = pcre2_util_general_context(context);
 	return pcre2_match_data_create_from_pattern(code, general);
 }
 

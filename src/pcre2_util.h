@@ -23,6 +23,9 @@
 extern pcre2_code *pcre2_util_compile(const char *pattern, uint32 extra_options,
 									  MemoryContext context, const char *what);
 
+/* PCRE2 general context whose allocations are palloc'd in context. */
+extern pcre2_general_context *pcre2_util_general_context(MemoryContext context);
+
 /* Match data sized for code, allocated in context. */
 extern pcre2_match_data *pcre2_util_match_data(pcre2_code *code, MemoryContext context);
 

@@ -64,20 +64,6 @@ tokenizer_check_interrupts(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* PCRE2 allocates the match context through palloc in TokenizerContext. */
-static void *
-tokenizer_pcre2_alloc(PCRE2_SIZE size, void *context)
-{
-	return MemoryContextAlloc((MemoryContext) context, size);
-}
-
-static void
-tokenizer_pcre2_free(void *pointer, void *context)
-{
-	if (pointer != NULL)
-		pfree(pointer);
-}
-
 /* Comma-separated names of the encodings, for hints. */
 static char *
 encoding_names(void)
@@ -117,7 +103,7 @@ tokenizer_lookup(const char *name)
 		enc->code = pcre2_util_compile(def->pattern, PCRE2_DOLLAR_ENDONLY, TokenizerContext, what);
 		enc->match_data = pcre2_util_match_data(enc->code, TokenizerContext);
 		enc->match_context = pcre2_match_context_create(
-			pcre2_general_context_create(tokenizer_pcre2_alloc, tokenizer_pcre2_free, TokenizerContext));
+			pcre2_util_general_context(TokenizerContext));
 		tok_set_match_limits(enc->match_context);
 		enc->def = def;
 	}
