@@ -10,11 +10,15 @@ VOCAB_SRCS = src/vocab_cl100k_base.c src/vocab_o200k_base.c src/vocab_claude_leg
 SRCS := $(sort $(SRCS) $(VOCAB_SRCS))
 EXTRA_CLEAN = $(VOCAB_SRCS) tools/gen_vocab
 
-# The install script is assembled from the ordered fragments in schema/, so
-# each feature keeps its SQL next to its concept.  The assembled file is
-# committed as well, so the shipped 1.0 script can be read without building.
+# The install script of the current version is assembled from the ordered
+# fragments in schema/, so each feature keeps its SQL next to its concept.
+# The assembled file is committed as well, so it can be read without
+# building.  Released scripts (claudecost--1.0.sql) are frozen; every later
+# change to schema/ also goes into the upgrade script of the current version,
+# and tools/test-suites.d/upgrade checks that both paths give one catalog.
+EXTVERSION = 1.1
 SCHEMA_PARTS = $(sort $(wildcard schema/*.sql))
-DATA = claudecost--1.0.sql
+DATA = claudecost--1.0.sql claudecost--1.0--1.1.sql claudecost--$(EXTVERSION).sql
 
 # Every sql/*.sql file is a regression test; each one recreates the
 # extension, so they run in any order.
@@ -41,10 +45,14 @@ SHLIB_LINK = $(PCRE2_LIBS) $(CJSON_LIBS)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-claudecost--1.0.sql: $(SCHEMA_PARTS)
+claudecost--$(EXTVERSION).sql: $(SCHEMA_PARTS)
 	cat $(SCHEMA_PARTS) > $@.tmp && mv $@.tmp $@
 
-all: claudecost--1.0.sql
+all: claudecost--$(EXTVERSION).sql
+
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes, so no object keeps a stale structure layout.
+$(filter-out $(VOCAB_SRCS:.c=.o),$(OBJS)): $(wildcard src/*.h)
 
 # Tokenizer vocabularies: tools/gen_vocab turns each data/vocab/*.tiktoken
 # file into read-only C tables (token bytes, offsets, hash slots) that are

@@ -11,7 +11,7 @@ make -s
 make -s install
 
 # pg_virtualenv runs the inner script against a throw-away cluster.
-pg_virtualenv -v 15 bash -c '
+pg_virtualenv -t -v 15 bash -c '
 set -euo pipefail
 psql -X -q -c "CREATE EXTENSION claudecost"
 tools/claudecost-load data/samples

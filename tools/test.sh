@@ -16,7 +16,7 @@ make -s install || exit 1
 log=$(mktemp)
 # pg_virtualenv starts a throw-away cluster and sets PGHOST, PGPORT, PGUSER
 # and PGPASSWORD for the command it runs.
-pg_virtualenv -v 15 make installcheck 2>&1 | tee "$log"
+pg_virtualenv -t -v 15 make installcheck 2>&1 | tee "$log"
 regress_status=${PIPESTATUS[0]}
 
 passed=$(grep -Ec '\.\.\. ok|^ok [0-9]+ ' "$log")
@@ -35,7 +35,7 @@ for suite in tools/test-suites.d/*; do
     echo "=== $(basename "$suite")"
     # Through a pipe: a suite's child process then cannot seek or truncate
     # the caller's output file.
-    pg_virtualenv -v 15 "$suite" 2>&1 | cat
+    pg_virtualenv -t -v 15 "$suite" 2>&1 | cat
     if [ "${PIPESTATUS[0]}" -eq 0 ]; then
         passed=$((passed + 1))
     else
