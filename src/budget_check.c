@@ -122,6 +122,7 @@ static uint64 invalidation_count = 0;
 
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
+static int64 all_budget_count = 0;	/* enabled or not */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -264,15 +265,38 @@ claudecost_relid(Oid namespace_oid, const char *name)
 	return relid;
 }
 
-/* Loads the enabled budgets, the result type and the relation ids. */
+/* Keeps the result type of budget_check and the labels of its action enum. */
 static void
-load_budgets(FunctionCallInfo fcinfo)
+load_decision_type(FunctionCallInfo fcinfo)
+{
+	TupleDesc	result_desc;
+	MemoryContext old_context;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a record called in a context that cannot accept it")));
+	old_context = MemoryContextSwitchTo(cache_context);
+	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
+	MemoryContextSwitchTo(old_context);
+	for (i = 0; i < 3; i++)
+		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
+															  CStringGetDatum(action_labels[i]),
+															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
+}
+
+/*
+ * Loads the enabled budgets, the number of all budgets and the relation
+ * ids.  The result type of budget_check is loaded again after this.
+ */
+static void
+load_budgets(void)
 {
 	uint64		started = invalidation_count;
 	Oid			namespace_oid;
-	TupleDesc	result_desc;
 	TupleDesc	desc;
-	MemoryContext old_context;
+	bool		isnull_count;
 	int			i;
 
 	if (cache_context == NULL)
@@ -296,18 +320,6 @@ load_budgets(FunctionCallInfo fcinfo)
 	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
 	hold_expires_att = column_number(hold_relid, "expires_at");
-
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a record called in a context that cannot accept it")));
-	old_context = MemoryContextSwitchTo(cache_context);
-	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
-	MemoryContextSwitchTo(old_context);
-	for (i = 0; i < 3; i++)
-		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
-															  CStringGetDatum(action_labels[i]),
-															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -358,6 +370,11 @@ load_budgets(FunctionCallInfo fcinfo)
 		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
 	}
 	budget_count = (int) SPI_processed;
+
+	/* Disabled budgets keep counting spend, so the usage trigger needs them too. */
+	if (SPI_execute("SELECT count(*) FROM claudecost.budget", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count claudecost.budget");
+	all_budget_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_count));
 	SPI_finish();
 
 	/* An invalidation received while loading leaves the cache stale. */
@@ -877,7 +894,9 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
 	if (!cache_valid)
-		load_budgets(fcinfo);
+		load_budgets();
+	if (decision_desc == NULL)
+		load_decision_type(fcinfo);
 	check_select(budget_relid);
 	check_select(rate_relid);
 	check_select(spend_relid);
@@ -987,6 +1006,19 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(decision_desc, values, nulls)));
+}
+
+/*
+ * True when any budget exists, enabled or not, as of the invalidations
+ * received so far.  The usage trigger skips budget work without one.
+ */
+bool
+budget_any_defined(void)
+{
+	AcceptInvalidationMessages();
+	if (!cache_valid)
+		load_budgets();
+	return all_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
