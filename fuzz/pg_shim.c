@@ -2,7 +2,7 @@
  * pg_shim.c
  *		A minimal PostgreSQL backend runtime for the fuzz harnesses: memory
  *		contexts, ereport and PG_TRY, StringInfo, text, encodings, a string
- *		hash table and an SPI that returns rows from schema/*.sql.
+ *		hash table and an SPI that returns rows from the schema files.
  *
  * Functions the harnessed code references but never reaches with the
  * harnesses' inputs abort with their name (shim_unreachable), so a path
@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "common/unicode_norm.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -980,6 +981,35 @@ shim_utf8_text(const uint8_t *data, size_t size, size_t *length)
 }
 
 
+/*
+ * libpgcommon as built for frontends has no quick check and returns
+ * malloc'd results; src/tokenizer_nfkc.c is compiled with unicode_normalize
+ * renamed to this function, which returns a palloc'd copy, so its pfree is
+ * right.  "Maybe" sends every string through the full normalization.
+ */
+UnicodeNormalizationQC
+unicode_is_normalized_quickcheck(UnicodeNormalizationForm form, const pg_wchar *input)
+{
+	return UNICODE_NORM_QC_MAYBE;
+}
+
+pg_wchar *
+shim_unicode_normalize(UnicodeNormalizationForm form, const pg_wchar *input)
+{
+	pg_wchar   *normalized = unicode_normalize(form, input);
+	size_t		n = 0;
+	pg_wchar   *copy;
+
+	if (normalized == NULL)
+		return NULL;
+	while (normalized[n] != 0)
+		n++;
+	copy = palloc((n + 1) * sizeof(pg_wchar));
+	memcpy(copy, normalized, (n + 1) * sizeof(pg_wchar));
+	free(normalized);
+	return copy;
+}
+
 /* ---------------------------------------------------------------------
  * A string-keyed hash table: a list, enough for the caches the harnessed
  * code keeps per input.
@@ -1202,7 +1232,7 @@ SPI_fnumber(TupleDesc tupdesc, const char *fname)
 }
 
 /* ---------------------------------------------------------------------
- * Reading rows from schema/*.sql
+ * Reading rows from the schema files
  * --------------------------------------------------------------------- */
 
 const char *

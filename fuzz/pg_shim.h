@@ -3,7 +3,7 @@
  *		The part of the PostgreSQL backend that the fuzz harnesses need to run
  *		claudecost's C code in an ordinary process: memory contexts, ereport,
  *		StringInfo, text datums and an SPI that returns rows read from the
- *		extension's own schema/*.sql files.
+ *		extension's own schema files.
  *
  * Every palloc'd chunk is its own malloc block, so AddressSanitizer sees
  * each chunk's bounds and every use after a context reset.  An ERROR jumps
