@@ -5,19 +5,23 @@
 # Exits 0 when that count is 0, 1 when it is not, 2 on a setup failure.
 #
 # Usage: tools/valgrind-check.sh [PORT]       (default port 5499)
+#        REGRESS="ingest optimizer" tools/valgrind-check.sh   (those tests only,
+#        no isolation tests)
 # PG_CONFIG selects the PostgreSQL whose postgres runs (and where the
 # extension must already be installed: make install PG_CONFIG=...).
 # Needs valgrind.  Run as root (the server then runs as the postgres user)
 # or as an ordinary user.  The run takes about 25 times as long as a plain
 # make installcheck, so it is not part of tools/test.sh.
-# The logs stay in tmp_valgrind/ (one file per process).
+# The logs stay in tmp_valgrind/ (one file per process), or in
+# $VALGRIND_WORK when set.  The server listens on a Unix socket in that
+# directory only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 port=${1:-5499}
 pg_config=${PG_CONFIG:-pg_config}
 bindir=$($pg_config --bindir)
-work=$PWD/tmp_valgrind
+work=${VALGRIND_WORK:-$PWD/tmp_valgrind}
 data=$work/data
 logs=$work/logs
 
@@ -65,8 +69,12 @@ if ! "$bindir/pg_isready" -q -h "$work" -p "$port"; then
 fi
 
 start=$(date +%s)
+selection=()
+if [ -n "${REGRESS:-}" ]; then
+    selection=(REGRESS="$REGRESS" ISOLATION=)
+fi
 PGHOST=$work PGPORT=$port PGUSER=postgres make installcheck PG_CONFIG="$pg_config" \
-    >"$work/installcheck.log" 2>&1
+    "${selection[@]}" >"$work/installcheck.log" 2>&1
 regress_status=$?
 elapsed=$(( $(date +%s) - start ))
 
