@@ -47,7 +47,7 @@ COMMENT ON FUNCTION claudecost.verify_budget_spend() IS
     'Budget counters whose budget_spend value differs from a recount of the raw usage rows; empty when exact';
 
 -- Recomputes usage_analytics_long_context from the raw usage rows and their
--- price rows with the expressions of claudecost.usage_analytics_delta_sql(),
+-- price rows with the expressions of the rollup trigger (src/rollup_statements.c),
 -- and returns every key whose figures differ.
 CREATE FUNCTION claudecost.verify_long_context_rollup()
 RETURNS TABLE (hour timestamptz, model text, long_context_threshold bigint, stored text, expected text)

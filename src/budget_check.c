@@ -99,6 +99,19 @@ typedef struct BudgetDef
 	TimestampTz ends_at;
 	Numeric		warn_usd;		/* warn_at[1] * limit_usd, or NULL */
 	bool		hard_limit;
+
+	/*
+	 * The period of the last check, reused while as_of stays in
+	 * [cached_from, cached_to): every as_of in a calendar period, or in the
+	 * last UTC hour of a rolling window, has the same bounds.
+	 */
+	bool		period_cached;
+	TimestampTz cached_from;
+	TimestampTz cached_to;
+	TimestampTz cached_first_bucket;
+	TimestampTz cached_bucket;
+	TimestampTz cached_period_start;
+	TimestampTz cached_period_end;
 } BudgetDef;
 
 /* State of one applicable budget during a check, in USD. */
@@ -110,7 +123,7 @@ typedef struct BudgetState
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
 	Numeric		projected_usd;
-	Numeric		headroom;		/* (limit - spent - reserved - estimate) / limit */
+	Numeric		remaining_usd;	/* limit - spent - reserved - estimate, computed on first use */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -122,6 +135,7 @@ static uint64 invalidation_count = 0;
 
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
+static int64 all_budget_count = 0;	/* enabled or not */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -264,15 +278,38 @@ claudecost_relid(Oid namespace_oid, const char *name)
 	return relid;
 }
 
-/* Loads the enabled budgets, the result type and the relation ids. */
+/* Keeps the result type of budget_check and the labels of its action enum. */
 static void
-load_budgets(FunctionCallInfo fcinfo)
+load_decision_type(FunctionCallInfo fcinfo)
+{
+	TupleDesc	result_desc;
+	MemoryContext old_context;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a record called in a context that cannot accept it")));
+	old_context = MemoryContextSwitchTo(cache_context);
+	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
+	MemoryContextSwitchTo(old_context);
+	for (i = 0; i < 3; i++)
+		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
+															  CStringGetDatum(action_labels[i]),
+															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
+}
+
+/*
+ * Loads the enabled budgets, the number of all budgets and the relation
+ * ids.  The result type of budget_check is loaded again after this.
+ */
+static void
+load_budgets(void)
 {
 	uint64		started = invalidation_count;
 	Oid			namespace_oid;
-	TupleDesc	result_desc;
 	TupleDesc	desc;
-	MemoryContext old_context;
+	bool		isnull_count;
 	int			i;
 
 	if (cache_context == NULL)
@@ -296,18 +333,6 @@ load_budgets(FunctionCallInfo fcinfo)
 	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
 	hold_expires_att = column_number(hold_relid, "expires_at");
-
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a record called in a context that cannot accept it")));
-	old_context = MemoryContextSwitchTo(cache_context);
-	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
-	MemoryContextSwitchTo(old_context);
-	for (i = 0; i < 3; i++)
-		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
-															  CStringGetDatum(action_labels[i]),
-															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -358,6 +383,11 @@ load_budgets(FunctionCallInfo fcinfo)
 		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
 	}
 	budget_count = (int) SPI_processed;
+
+	/* Disabled budgets keep counting spend, so the usage trigger needs them too. */
+	if (SPI_execute("SELECT count(*) FROM claudecost.budget", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count claudecost.budget");
+	all_budget_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_count));
 	SPI_finish();
 
 	/* An invalidation received while loading leaves the cache stale. */
@@ -509,7 +539,7 @@ instant_plus(TimestampTz ts, const Interval *length, bool negate)
 
 /* Sets the spend window and period of b at as_of, as claudecost.budget_state does. */
 static void
-budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
+compute_budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 			  TimestampTz *bucket, TimestampTz *period_start, TimestampTz *period_end)
 {
 	Interval	hour;
@@ -532,6 +562,30 @@ budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 		*period_end = instant_of(b,
 								 local_plus(local_time(b, *bucket), &length));
 	}
+}
+
+/*
+ * compute_budget_period with the bounds of the previous call kept in b.
+ * Custom periods are computed every time: their bucket steps count a month
+ * as 30 days, so a bucket need not end where the next one starts.
+ */
+static void
+budget_period(BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
+			  TimestampTz *bucket, TimestampTz *period_start, TimestampTz *period_end)
+{
+	if (!(b->period_cached && as_of >= b->cached_from && as_of < b->cached_to))
+	{
+		compute_budget_period(b, as_of, &b->cached_first_bucket, &b->cached_bucket,
+							  &b->cached_period_start, &b->cached_period_end);
+		b->cached_from = b->cached_bucket;
+		b->cached_to = b->cached_period_end;
+		b->period_cached = b->period != PERIOD_CUSTOM && !TIMESTAMP_NOT_FINITE(as_of) &&
+			as_of >= b->cached_from && as_of < b->cached_to;
+	}
+	*first_bucket = b->cached_first_bucket;
+	*bucket = b->cached_bucket;
+	*period_start = b->cached_period_start;
+	*period_end = b->cached_period_end;
 }
 
 /* True when the text argument equals the scope value (NULL never matches). */
@@ -796,18 +850,22 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* (limit - spent - reserved - estimate) / limit of a state, computed on first use. */
+/* limit - spent - reserved - estimate of a state, computed on first use. */
 static Numeric
-headroom_of(BudgetState *s, Numeric estimate0)
+remaining_of(BudgetState *s, Numeric estimate0)
 {
-	if (s->headroom == NULL)
-		s->headroom = num_div(num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
-											  s->reserved_usd), estimate0),
-							  s->def->limit_usd);
-	return s->headroom;
+	if (s->remaining_usd == NULL)
+		s->remaining_usd = num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
+										   s->reserved_usd), estimate0);
+	return s->remaining_usd;
 }
 
-/* True when state a binds before b: higher action, less headroom, lower id. */
+/*
+ * True when state a binds before b: higher action, then less headroom
+ * (remaining / limit), then lower id.  Limits are positive, so the
+ * headrooms compare as remaining(a) x limit(b) against remaining(b) x
+ * limit(a), exactly and without a numeric division.
+ */
 static bool
 binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
 {
@@ -815,7 +873,8 @@ binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(headroom_of(a, estimate0), headroom_of(b, estimate0));
+	c = num_cmp(num_mul(remaining_of(a, estimate0), b->def->limit_usd),
+				num_mul(remaining_of(b, estimate0), a->def->limit_usd));
 	if (c != 0)
 		return c < 0;
 	return a->def->id < b->def->id;
@@ -877,7 +936,9 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
 	if (!cache_valid)
-		load_budgets(fcinfo);
+		load_budgets();
+	if (decision_desc == NULL)
+		load_decision_type(fcinfo);
 	check_select(budget_relid);
 	check_select(rate_relid);
 	check_select(spend_relid);
@@ -891,7 +952,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	states = palloc(sizeof(BudgetState) * Max(budget_count, 1));
 	for (i = 0; i < budget_count; i++)
 	{
-		const BudgetDef *b = &budgets[i];
+		BudgetDef  *b = &budgets[i];
 		BudgetState *s = &states[count];
 		TimestampTz first_bucket;
 		TimestampTz bucket;
@@ -923,7 +984,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
-		s->headroom = NULL;
+		s->remaining_usd = NULL;
 		if (!found || binds_before(s, &best, estimate0))
 		{
 			best = *s;
@@ -987,6 +1048,19 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(decision_desc, values, nulls)));
+}
+
+/*
+ * True when any budget exists, enabled or not, as of the invalidations
+ * received so far.  The usage trigger skips budget work without one.
+ */
+bool
+budget_any_defined(void)
+{
+	AcceptInvalidationMessages();
+	if (!cache_valid)
+		load_budgets();
+	return all_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
