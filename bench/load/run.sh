@@ -13,7 +13,8 @@
 #
 # Prints per-script transactions, tps and latency, pgbench failures and
 # aborted clients, deadlocks counted by pg_stat_database, errors in the
-# server log (LOG_FILE, when given) and claudecost.verify() at the end.
+# server log (LOG_FILE, when given: every database of the server logs there,
+# so nothing else should run meanwhile) and claudecost.verify() at the end.
 # Exits 1 when any transaction failed, a deadlock or a logged error occurred
 # or verify() found a difference.
 #
@@ -72,7 +73,7 @@ INSERT INTO claudecost.usage (request_id, occurred_at, model, user_id, project_i
                               input_tokens, output_tokens, cache_read_tokens, prompt_hash)
 SELECT 'seed-' || g, now() - interval '30 days' + g * (interval '30 days' / $rows),
        (ARRAY['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-6', 'claude-sonnet-5-5'])[1 + g % 4],
-       'user' || g % 200, 'project' || g % 200 % 12, 'key' || g % 30,
+       'user' || g % 200, 'project' || g % 200 % 12, 'key' || g % 200 % 40,
        100 + g % 20000, 10 + g % 2000, g % 7 * 1000, 'prompt' || g % 500
 FROM generate_series(1, $rows) g"
 psql -X -q -c "VACUUM ANALYZE"
@@ -93,7 +94,9 @@ pgbench -n -c "$clients" -j 2 -T "$duration" -P 60 -r -l --log-prefix="$work/tx"
 read -r deadlocks_after commits_after rollbacks_after < <(psql -X -At -F ' ' -c "$stat_sql")
 logged_errors=unknown
 if [ -n "${LOG_FILE:-}" ]; then
-    logged_errors=$(tail -n +"$((log_lines_before + 1))" "$LOG_FILE" | grep -c -E 'ERROR|FATAL|deadlock' || true)
+    # Every database of the server logs there, so run nothing else meanwhile.
+    tail -n +"$((log_lines_before + 1))" "$LOG_FILE" | grep -E 'ERROR|FATAL|deadlock' > "$work/errors.log" || true
+    logged_errors=$(wc -l < "$work/errors.log")
 fi
 
 echo "seed: $rows rows in ${seed_ms} ms; load: $clients clients, $duration s, 2 vCPU"
@@ -109,6 +112,7 @@ grep -E 'aborted|error' "$work/pgbench.err" | head -n 20 || true
 echo "deadlocks (pg_stat_database): $((deadlocks_after - deadlocks_before))"
 echo "rollbacks (pg_stat_database): $((rollbacks_after - rollbacks_before)) of $((commits_after - commits_before + rollbacks_after - rollbacks_before)) transactions"
 echo "errors in the server log: $logged_errors"
+[ -s "$work/errors.log" ] && sed 's/^[^]]*\] //' "$work/errors.log" | sort | uniq -c | sort -rn | head -n 10
 psql -X -At -F ' ' -c "SELECT 'usage rows: ' || count(*) || ', usage_hourly rows: ' || (SELECT count(*) FROM claudecost.usage_hourly) || ', budget_spend rows: ' || (SELECT count(*) FROM claudecost.budget_spend) || ', reservations: ' || (SELECT count(*) FROM claudecost.budget_reservation) FROM claudecost.usage"
 start=$(date +%s%N)
 psql -X -c "SELECT * FROM claudecost.verify()" | tee "$work/verify.out"
