@@ -79,6 +79,21 @@ start_server() {
         || { tail -n 20 "$work/server.log" >&2; return 1; }
 }
 
+# Prints the ids of the processes whose parent is $1 (read from /proc, so
+# that the check needs no procps).
+child_pids() {
+    local status key value pid
+    for status in /proc/[0-9]*/status; do
+        pid=
+        while read -r key value; do
+            case $key in
+                Pid:) pid=$value ;;
+                PPid:) [ "$value" = "$1" ] && echo "$pid"; break ;;
+            esac
+        done < "$status" 2>/dev/null || true
+    done
+}
+
 # Kills the postmaster and every child with SIGKILL.  The postmaster is
 # stopped first so that it cannot start a new child between the listing and
 # the kill, and the restart waits until every old process is gone (the new
@@ -87,7 +102,7 @@ crash_server() {
     local postmaster pids pid
     postmaster=$(head -n 1 "$work/data/postmaster.pid")
     kill -STOP "$postmaster"
-    pids="$postmaster $(ps -o pid= --ppid "$postmaster" | tr '\n' ' ')"
+    pids="$postmaster $(child_pids "$postmaster" | tr '\n' ' ')"
     # shellcheck disable=SC2086
     kill -9 $pids 2>/dev/null || true
     for pid in $pids; do
