@@ -269,6 +269,7 @@ BEGIN
         CREATE FUNCTION claudecost.usage_analytics_rollup()
         RETURNS trigger
         LANGUAGE plpgsql
+        SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp
         SET work_mem = '32MB'
         AS $fn$
@@ -306,6 +307,7 @@ CREATE TRIGGER usage_analytics_delete
 CREATE FUNCTION claudecost.usage_analytics_truncate()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -455,7 +457,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE
         WHEN value IS NULL THEN ''
-        WHEN value ~ '[",\r\n]' THEN '"' || pg_catalog.replace(value, '"', '""') || '"'
+        WHEN value OPERATOR(pg_catalog.~) '[",\r\n]'
+            THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(value, '"', '""') OPERATOR(pg_catalog.||) '"'
         ELSE value
     END
 $$;
@@ -1474,6 +1477,7 @@ COMMENT ON MATERIALIZED VIEW claudecost.monthly_cost_by_project IS
 CREATE FUNCTION claudecost.refresh_reports()
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1496,7 +1500,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
     SELECT (ARRAY['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#9c755f'])
-           [((n - 1) % 8) + 1]
+           [((n OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.%) 8) OPERATOR(pg_catalog.+) 1]
 $$;
 
 -- Horizontal bar chart (inline SVG) of labelled USD amounts, largest first.

@@ -117,6 +117,11 @@ typedef struct BudgetState
 
 static MemoryContext cache_context = NULL;
 static bool cache_valid = false;
+/*
+ * Role that loaded the cache.  Row-level security on claudecost.budget can
+ * show each role other budgets, so a different role reloads them.
+ */
+static Oid	cache_user = InvalidOid;
 /* Counts invalidations, so that one arriving during a load is not lost. */
 static uint64 invalidation_count = 0;
 
@@ -312,11 +317,11 @@ load_budgets(FunctionCallInfo fcinfo)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT b.id, b.name, b.amount, b.currency, x.usd_per_unit,"
-					" b.amount * x.usd_per_unit, b.user_id, b.project_id, b.model,"
+					" b.amount OPERATOR(pg_catalog.*) x.usd_per_unit, b.user_id, b.project_id, b.model,"
 					" b.api_key_id, b.tag, b.period, b.period_length, b.time_zone,"
-					" b.starts_at, b.ends_at, b.warn_at[1] * (b.amount * x.usd_per_unit), b.hard_limit"
+					" b.starts_at, b.ends_at, b.warn_at[1] OPERATOR(pg_catalog.*) (b.amount OPERATOR(pg_catalog.*) x.usd_per_unit), b.hard_limit"
 					" FROM claudecost.budget b"
-					" JOIN claudecost.exchange_rate x ON x.currency = b.currency"
+					" JOIN claudecost.exchange_rate x ON x.currency OPERATOR(pg_catalog.=) b.currency"
 					" WHERE b.enabled ORDER BY b.id",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read claudecost.budget");
@@ -362,6 +367,7 @@ load_budgets(FunctionCallInfo fcinfo)
 
 	/* An invalidation received while loading leaves the cache stale. */
 	cache_valid = (invalidation_count == started);
+	cache_user = GetUserId();
 }
 
 /* Interval of a calendar period: 1 day, 7 days, 1, 3 or 12 months. */
@@ -876,7 +882,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	 */
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
-	if (!cache_valid)
+	if (!cache_valid || cache_user != GetUserId())
 		load_budgets(fcinfo);
 	check_select(budget_relid);
 	check_select(rate_relid);
