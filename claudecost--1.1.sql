@@ -1987,9 +1987,9 @@ RETURNS TABLE (budget_id bigint, budget_name text, hard_limit boolean, warn_at n
                amount numeric, limit_usd numeric, period_start timestamptz, period_end timestamptz,
                spent_usd numeric, reserved_usd numeric)
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 -- Making a custom plan for each call costs more than running the query.
 SET plan_cache_mode = force_generic_plan
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 RETURN QUERY
