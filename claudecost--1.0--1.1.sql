@@ -115,6 +115,25 @@ AS $$
            [((n OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.%) 8) OPERATOR(pg_catalog.+) 1]
 $$;
 
+CREATE OR REPLACE FUNCTION claudecost.usage_analytics_repeat(requests numeric, input_tokens numeric,
+                                                  cache_read_tokens numeric, input_cost numeric,
+                                                  total_cost numeric)
+RETURNS numeric[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN requests OPERATOR(pg_catalog.>) 1 THEN
+               ARRAY[1, requests OPERATOR(pg_catalog.-) 1,
+                     (total_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                         OPERATOR(pg_catalog./) requests,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN (input_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                               OPERATOR(pg_catalog./) requests
+                          ELSE 0 END,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN input_cost OPERATOR(pg_catalog./) requests ELSE 0 END]
+           ELSE ARRAY[0, 0, 0, 0, 0]::pg_catalog.numeric[] END
+$$;
+
 -- Security model: roles, privileges and optional tenant isolation.
 --
 -- Roles.  Roles are cluster-wide, so the extension creates none.  It grants

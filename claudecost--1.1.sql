@@ -2751,13 +2751,17 @@ CREATE FUNCTION claudecost.usage_analytics_repeat(requests numeric, input_tokens
 RETURNS numeric[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN requests > 1 THEN
-               ARRAY[1, requests - 1, total_cost * (requests - 1) / requests,
-                     CASE WHEN input_tokens > cache_read_tokens
-                          THEN input_cost * (requests - 1) / requests ELSE 0 END,
-                     CASE WHEN input_tokens > cache_read_tokens
-                          THEN input_cost / requests ELSE 0 END]
-           ELSE ARRAY[0, 0, 0, 0, 0]::numeric[] END
+    SELECT CASE WHEN requests OPERATOR(pg_catalog.>) 1 THEN
+               ARRAY[1, requests OPERATOR(pg_catalog.-) 1,
+                     (total_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                         OPERATOR(pg_catalog./) requests,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN (input_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                               OPERATOR(pg_catalog./) requests
+                          ELSE 0 END,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN input_cost OPERATOR(pg_catalog./) requests ELSE 0 END]
+           ELSE ARRAY[0, 0, 0, 0, 0]::pg_catalog.numeric[] END
 $$;
 
 -- Applies the signed rows of a statement (source has a sign column and the
