@@ -135,7 +135,14 @@ SELECT claudecost.ingest('{"type": "assistant", "sessionId": "s1", "timestamp": 
                                        "usage": {"input_tokens": 1000000, "output_tokens": 0}}}',
                          project_id => 'A');
 SELECT hour, requests, total_cost FROM claudecost.usage_hourly ORDER BY hour, total_cost;
+-- A tenant's loader records rejected lines it cannot read back.
+CREATE TEMP TABLE staging (line_number bigint, line text);
+INSERT INTO staging VALUES (1, 'not json');
+SELECT * FROM claudecost.ingest_lines('staging', 'a.jsonl', project_id => 'A');
+SELECT count(*) AS visible_errors FROM claudecost.ingest_error;
+DROP TABLE staging;
 RESET ROLE;
+SELECT file_name, line_number, sqlstate FROM claudecost.ingest_error;
 
 -- B reserves, and A can neither see nor release B's reservation.
 SET ROLE regress_tenant_b;
