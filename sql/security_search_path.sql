@@ -79,6 +79,10 @@ BEGIN
                             "message": {"id": "msg_regress_1", "model": "claude-3-haiku-20240307",
                                         "usage": {"input_tokens": 1000, "output_tokens": 100}}}',
                           user_id => 'carol', project_id => 'web')::text);
+    INSERT INTO regress_api.result VALUES (label, 'ingest_jsonl',
+        claudecost.ingest('{"type": "assistant", "timestamp": "2025-03-06T13:00:00Z", "message": {"id": "msg_regress_2", "model": "regress-model", "usage": {"input_tokens": 10, "output_tokens": 20}}}
+{"type": "assistant", "timestamp": "2025-03-06T13:01:00Z", "message": {"id": "msg_regress_3", "model": "regress-alias", "usage": {"input_tokens": 30, "output_tokens": 40}}}',
+                          project_id => 'web')::text);
     INSERT INTO regress_api.result VALUES (label, 'ingest_lines',
         claudecost.ingest_lines('regress_api.staging', 'staging.jsonl', project_id => 'api')::text);
     INSERT INTO regress_api.result
@@ -315,8 +319,22 @@ SELECT setval('regress_hostile.calls', 1, false);
 -- pg_temp last.
 SET client_min_messages = warning;
 DROP EXTENSION claudecost CASCADE;
-CREATE EXTENSION claudecost;
 RESET client_min_messages;
+-- The install script names every table with its schema: temporary tables
+-- named like the extension's do not capture its views and functions.
+CREATE TEMP TABLE usage (id bigint);
+CREATE TEMP TABLE usage_hourly (id bigint);
+CREATE TEMP TABLE price (id bigint);
+CREATE TEMP TABLE model_alias (id bigint);
+CREATE TEMP TABLE budget (id bigint);
+CREATE TEMP TABLE budget_spend (id bigint);
+CREATE TEMP TABLE exchange_rate (id bigint);
+CREATE TEMP TABLE usage_analytics_daily (id bigint);
+CREATE EXTENSION claudecost;
+SELECT count(*) AS objects_using_temporary_tables
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_class'::regclass
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND d.deptype = 'n';
 \c -
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
