@@ -7,6 +7,46 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION claudecost UPDATE TO '1.1'" to load this file. \quit
 
+-- The rollup trigger (claudecost.usage_rollup(), in C) now maintains the
+-- analytics rollups as well, with a one-row path for single-row statements;
+-- the PL/pgSQL analytics trigger and its statement generator go.
+DROP TRIGGER usage_analytics_insert ON claudecost.usage;
+DROP TRIGGER usage_analytics_update ON claudecost.usage;
+DROP TRIGGER usage_analytics_delete ON claudecost.usage;
+DROP TRIGGER usage_analytics_truncate ON claudecost.usage;
+DROP FUNCTION claudecost.usage_analytics_rollup();
+DROP FUNCTION claudecost.usage_analytics_truncate();
+DROP FUNCTION claudecost.usage_analytics_delta_sql(text);
+
+-- The budget counters are kept by one C trigger function, which returns at
+-- once when no budget exists and no row carries a reservation_id.
+CREATE FUNCTION claudecost.usage_budget()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'claudecost_usage_budget'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+
+DROP TRIGGER usage_budget_insert ON claudecost.usage;
+DROP TRIGGER usage_budget_update ON claudecost.usage;
+DROP TRIGGER usage_budget_delete ON claudecost.usage;
+DROP FUNCTION claudecost.usage_budget_insert();
+DROP FUNCTION claudecost.usage_budget_update();
+DROP FUNCTION claudecost.usage_budget_delete();
+
+CREATE TRIGGER usage_budget_insert
+    AFTER INSERT ON claudecost.usage
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
+
+CREATE TRIGGER usage_budget_update
+    AFTER UPDATE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
+
+CREATE TRIGGER usage_budget_delete
+    AFTER DELETE ON claudecost.usage
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 ------------------------------------------------------------------------
 -- Security model (schema/95_security.sql and the changes it needs in the
 -- earlier fragments)
@@ -32,13 +72,9 @@ ALTER FUNCTION claudecost.optimize_prompts(text[], text) SET search_path = pg_ca
 
 -- Trigger functions that maintain shared rollups and budget counters run
 -- as the extension owner, so tenants cannot write those tables directly.
-ALTER FUNCTION claudecost.usage_budget_insert() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION claudecost.usage_budget_update() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION claudecost.usage_budget_delete() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION claudecost.usage_budget() SECURITY DEFINER;
 ALTER FUNCTION claudecost.usage_budget_truncate() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION claudecost.usage_rollup() SECURITY DEFINER;
-ALTER FUNCTION claudecost.usage_analytics_rollup() SECURITY DEFINER;
-ALTER FUNCTION claudecost.usage_analytics_truncate() SECURITY DEFINER;
 -- REFRESH MATERIALIZED VIEW needs the owner of the views.
 ALTER FUNCTION claudecost.refresh_reports() SECURITY DEFINER;
 
@@ -327,8 +363,7 @@ DECLARE
                                     'refresh_reports', 'grant_roles', 'enable_tenant_isolation',
                                     'disable_tenant_isolation'];
     -- Called only by trigger functions, which run as the extension owner.
-    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle',
-                                       'usage_analytics_delta_sql', 'usage_analytics_repeat'];
+    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle'];
     isolated boolean := claudecost.tenant_isolation_enabled();
     granted text[] := '{}';
     f record;

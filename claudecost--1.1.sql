@@ -422,8 +422,8 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
 
--- Keeps usage_hourly equal to the ledger: see src/rollup_trigger.c.  The
--- search_path is pinned because the trigger plans SQL with unqualified
+-- Keeps usage_hourly and the analytics rollups (created further on) equal
+-- to the ledger: see src/rollup_trigger.c.  The search_path is pinned because the trigger plans SQL with unqualified
 -- built-in functions and operators; work_mem lets a large COPY aggregate
 -- its keys in memory.
 CREATE FUNCTION claudecost.usage_rollup()
@@ -1857,94 +1857,17 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION claudecost.usage_budget_insert()
+-- Keeps the spend counters equal to the ledger on INSERT, UPDATE (reprice
+-- included) and DELETE of usage, and settles the reservations that new rows
+-- carry: see src/budget_trigger.c.  It calls budget_apply_spend and
+-- budget_settle, and returns at once when no budget exists and no row
+-- carries a reservation_id.
+CREATE FUNCTION claudecost.usage_budget()
 RETURNS trigger
-LANGUAGE plpgsql
+AS 'MODULE_PATHNAME', 'claudecost_usage_budget'
+LANGUAGE C
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(b.id,
-                   claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, n.occurred_at),
-                   pg_catalog.sum(n.total_cost))::claudecost.budget_spend_delta
-          FROM new_rows n
-          JOIN claudecost.budget b
-            ON n.occurred_at >= b.starts_at
-           AND (b.ends_at IS NULL OR n.occurred_at < b.ends_at)
-           AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                               n.user_id, n.project_id, n.model, n.api_key_id, n.tags)
-         WHERE n.total_cost IS NOT NULL
-         GROUP BY b.id, claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, n.occurred_at)
-        HAVING pg_catalog.sum(n.total_cost) <> 0));
-    PERFORM claudecost.budget_settle(ARRAY(
-        SELECT DISTINCT n.reservation_id FROM new_rows n WHERE n.reservation_id IS NOT NULL));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION claudecost.usage_budget_update()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(x.budget_id, x.period_start, pg_catalog.sum(x.amount))::claudecost.budget_spend_delta
-          FROM (SELECT b.id AS budget_id,
-                       claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at,
-                                                r.occurred_at) AS period_start,
-                       r.amount
-                  FROM (SELECT n.occurred_at, n.user_id, n.project_id, n.model, n.api_key_id, n.tags,
-                               n.total_cost AS amount
-                          FROM new_rows n WHERE n.total_cost IS NOT NULL
-                        UNION ALL
-                        SELECT o.occurred_at, o.user_id, o.project_id, o.model, o.api_key_id, o.tags,
-                               -o.total_cost
-                          FROM old_rows o WHERE o.total_cost IS NOT NULL) r
-                  JOIN claudecost.budget b
-                    ON r.occurred_at >= b.starts_at
-                   AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)
-                   AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                                       r.user_id, r.project_id, r.model, r.api_key_id, r.tags)) x
-         GROUP BY x.budget_id, x.period_start
-        HAVING pg_catalog.sum(x.amount) <> 0));
-    -- A row that gains a reservation_id settles it, as an insert does.  Rows
-    -- that keep theirs (a repricing, say) are skipped.
-    PERFORM claudecost.budget_settle(ARRAY(
-        SELECT DISTINCT n.reservation_id
-          FROM new_rows n
-          LEFT JOIN old_rows o ON o.id = n.id
-         WHERE n.reservation_id IS NOT NULL
-           AND n.reservation_id IS DISTINCT FROM o.reservation_id));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION claudecost.usage_budget_delete()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(b.id,
-                   claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, o.occurred_at),
-                   -pg_catalog.sum(o.total_cost))::claudecost.budget_spend_delta
-          FROM old_rows o
-          JOIN claudecost.budget b
-            ON o.occurred_at >= b.starts_at
-           AND (b.ends_at IS NULL OR o.occurred_at < b.ends_at)
-           AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                               o.user_id, o.project_id, o.model, o.api_key_id, o.tags)
-         WHERE o.total_cost IS NOT NULL
-         GROUP BY b.id, claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, o.occurred_at)
-        HAVING pg_catalog.sum(o.total_cost) <> 0));
-    RETURN NULL;
-END
-$$;
+SET search_path = pg_catalog, pg_temp;
 
 -- TRUNCATE removes every usage row, so every counter is zero again.
 CREATE FUNCTION claudecost.usage_budget_truncate()
@@ -1962,17 +1885,17 @@ $$;
 CREATE TRIGGER usage_budget_insert
     AFTER INSERT ON claudecost.usage
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 CREATE TRIGGER usage_budget_update
     AFTER UPDATE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 CREATE TRIGGER usage_budget_delete
     AFTER DELETE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 -- State of the budgets that apply to a request scope at as_of (or of the one
 -- budget only_budget, enabled or not): amounts in USD.  PL/pgSQL rather than
@@ -2643,10 +2566,11 @@ COMMENT ON VIEW claudecost.prompt_optimization_savings IS
 --
 -- Two features need row detail that the hourly rollup does not keep:
 -- repeated prompts (usage.prompt_hash) and requests just over a
--- long-context threshold.  Small auxiliary rollups keep it, maintained by
--- a statement trigger on usage like usage_hourly: usage_analytics_prompt
--- per UTC day and prompt hash (a report counts the days that start in its
--- period) and usage_analytics_long_context per UTC hour.
+-- long-context threshold.  Small auxiliary rollups keep it:
+-- usage_analytics_prompt per UTC day and prompt hash (a report counts the
+-- days that start in its period) and usage_analytics_long_context per UTC
+-- hour.  The rollup trigger of usage (claudecost.usage_rollup(), see
+-- src/rollup_trigger.c) maintains them with usage_hourly.
 --
 -- Report functions run with jit = off and without parallel workers: they
 -- read rollups of some thousand rows, where compiling expressions or
@@ -2763,200 +2687,6 @@ AS $$
                           THEN input_cost OPERATOR(pg_catalog./) requests ELSE 0 END]
            ELSE ARRAY[0, 0, 0, 0, 0]::pg_catalog.numeric[] END
 $$;
-
--- Applies the signed rows of a statement (source has a sign column and the
--- usage columns) to the auxiliary rollups, keys in sorted order so that
--- concurrent statements lock rollup rows in the same order.  The per-day
--- prompt sums change by the new minus the old sums of each prompt row.  The
--- old values are the new ones (RETURNING, after the row lock) minus this
--- statement's delta, so concurrent statements add up.
-CREATE FUNCTION claudecost.usage_analytics_delta_sql(source text)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $body$ SELECT pg_catalog.format($f$
-    WITH d AS (%1$s),
-    daily AS (
-        INSERT INTO claudecost.usage_analytics_daily AS a
-        SELECT * FROM (
-        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date, d.model, coalesce(d.user_id, ''),
-               coalesce(d.project_id, ''), d.service_tier,
-               sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.total_cost IS NULL), 0),
-               sum(d.sign * d.input_tokens), sum(d.sign * d.output_tokens),
-               sum(d.sign * d.cache_write_5m_tokens), sum(d.sign * d.cache_write_1h_tokens),
-               sum(d.sign * d.cache_read_tokens),
-               coalesce(sum(d.sign * d.input_cost), 0), coalesce(sum(d.sign * d.output_cost), 0),
-               coalesce(sum(d.sign * d.cache_write_cost), 0), coalesce(sum(d.sign * d.cache_read_cost), 0),
-               coalesce(sum(d.sign * d.tool_cost), 0), coalesce(sum(d.sign * d.total_cost), 0)
-        FROM d
-        GROUP BY 1, 2, 3, 4, 5
-        OFFSET 0) AS delta
-        ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT ON CONSTRAINT usage_analytics_daily_key DO UPDATE SET
-            requests = a.requests + excluded.requests,
-            unpriced_requests = a.unpriced_requests + excluded.unpriced_requests,
-            input_tokens = a.input_tokens + excluded.input_tokens,
-            output_tokens = a.output_tokens + excluded.output_tokens,
-            cache_write_5m_tokens = a.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-            cache_write_1h_tokens = a.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-            cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens,
-            input_cost = a.input_cost + excluded.input_cost,
-            output_cost = a.output_cost + excluded.output_cost,
-            cache_write_cost = a.cache_write_cost + excluded.cache_write_cost,
-            cache_read_cost = a.cache_read_cost + excluded.cache_read_cost,
-            tool_cost = a.tool_cost + excluded.tool_cost,
-            total_cost = a.total_cost + excluded.total_cost
-    ),
-    prompt_delta AS (
-        SELECT (d.occurred_at AT TIME ZONE 'UTC')::date AS day, d.prompt_hash, d.model,
-               sum(d.sign) AS requests, sum(d.sign * d.input_tokens) AS input_tokens,
-               sum(d.sign * d.cache_read_tokens) AS cache_read_tokens,
-               coalesce(sum(d.sign * d.input_cost), 0) AS input_cost,
-               coalesce(sum(d.sign * d.total_cost), 0) AS total_cost
-        FROM d
-        WHERE d.prompt_hash IS NOT NULL
-        GROUP BY 1, 2, 3
-    ),
-    prompt AS (
-        INSERT INTO claudecost.usage_analytics_prompt AS a
-        SELECT * FROM prompt_delta
-        ORDER BY 1, 2, 3
-        ON CONFLICT ON CONSTRAINT usage_analytics_prompt_key DO UPDATE SET
-            requests = a.requests + excluded.requests,
-            input_tokens = a.input_tokens + excluded.input_tokens,
-            cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens,
-            input_cost = a.input_cost + excluded.input_cost,
-            total_cost = a.total_cost + excluded.total_cost
-        RETURNING a.day, a.prompt_hash, a.model, a.requests, a.input_tokens, a.cache_read_tokens,
-                  a.input_cost, a.total_cost
-    ),
-    prompt_change AS MATERIALIZED (
-        SELECT p.day, p.model,
-               claudecost.usage_analytics_repeat(p.requests, p.input_tokens, p.cache_read_tokens,
-                                                 p.input_cost, p.total_cost) AS new_sums,
-               claudecost.usage_analytics_repeat(p.requests - x.requests, p.input_tokens - x.input_tokens,
-                                                 p.cache_read_tokens - x.cache_read_tokens,
-                                                 p.input_cost - x.input_cost, p.total_cost - x.total_cost)
-                   AS old_sums
-        FROM prompt p
-        JOIN prompt_delta x ON x.day = p.day AND x.prompt_hash = p.prompt_hash AND x.model = p.model
-    ),
-    prompt_day AS (
-        INSERT INTO claudecost.usage_analytics_prompt_day AS a
-        SELECT c.day, c.model, sum(c.new_sums[1] - c.old_sums[1]), sum(c.new_sums[2] - c.old_sums[2]),
-               sum(c.new_sums[3] - c.old_sums[3]), sum(c.new_sums[4] - c.old_sums[4]),
-               sum(c.new_sums[5] - c.old_sums[5])
-        FROM prompt_change c
-        GROUP BY 1, 2
-        ORDER BY 1, 2
-        ON CONFLICT ON CONSTRAINT usage_analytics_prompt_day_key DO UPDATE SET
-            prompt_days = a.prompt_days + excluded.prompt_days,
-            repeats = a.repeats + excluded.repeats,
-            repeat_cost = a.repeat_cost + excluded.repeat_cost,
-            uncached_repeat_input_cost = a.uncached_repeat_input_cost + excluded.uncached_repeat_input_cost,
-            uncached_first_input_cost = a.uncached_first_input_cost + excluded.uncached_first_input_cost
-    )
-    INSERT INTO claudecost.usage_analytics_long_context AS a
-    SELECT * FROM (
-    SELECT claudecost.rollup_hour(d.occurred_at), d.model, p.long_context_threshold,
-           sum(d.sign),
-           sum(d.sign * (d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens
-                         + d.cache_read_tokens)),
-           sum(d.sign * d.total_cost),
-           -- Each cost component scaled back from the long-context rate to
-           -- the standard rate of the same token class.
-           sum(d.sign * (
-               coalesce(d.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
-               + coalesce(d.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
-               + coalesce(d.cache_write_cost, 0)
-                 * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
-                            p.input_per_mtok / p.long_input_per_mtok)
-               + coalesce(d.cache_read_cost, 0)
-                 * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
-                            p.input_per_mtok / p.long_input_per_mtok)
-               + coalesce(d.tool_cost, 0)))
-    FROM d
-    JOIN claudecost.price p ON p.id = d.price_id
-    WHERE d.long_context AND d.total_cost IS NOT NULL
-      AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
-      AND p.long_output_per_mtok > 0
-      AND d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens + d.cache_read_tokens
-          <= p.long_context_threshold * 1.1
-    GROUP BY 1, 2, 3
-    OFFSET 0) AS delta
-    ORDER BY 1, 2, 3
-    ON CONFLICT ON CONSTRAINT usage_analytics_long_context_key DO UPDATE SET
-        requests = a.requests + excluded.requests,
-        prompt_tokens = a.prompt_tokens + excluded.prompt_tokens,
-        total_cost = a.total_cost + excluded.total_cost,
-        base_cost = a.base_cost + excluded.base_cost
-    $f$, source) $body$;
-
--- Keeps the usage_analytics_* rollups exact on INSERT, UPDATE (reprice
--- included) and DELETE of usage.  The OFFSET 0 fences make the planner
--- aggregate first and sort only the aggregated keys, and work_mem keeps a
--- large COPY's hash aggregates in memory.  The INSERT statement is static so that
--- its plan is cached: a dynamic statement is planned again on every call,
--- which made single-row INSERTs several times slower.  The DO block writes
--- it from usage_analytics_delta_sql(), the one definition of the deltas.
-DO $do$
-BEGIN
-    EXECUTE pg_catalog.format($f$
-        CREATE FUNCTION claudecost.usage_analytics_rollup()
-        RETURNS trigger
-        LANGUAGE plpgsql
-        SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp
-        SET work_mem = '32MB'
-        AS $fn$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                %s;
-            ELSE
-                EXECUTE claudecost.usage_analytics_delta_sql(
-                    CASE TG_OP
-                        WHEN 'UPDATE' THEN 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows'
-                        ELSE 'SELECT -1 AS sign, * FROM old_rows'
-                    END);
-            END IF;
-            RETURN NULL;
-        END;
-        $fn$ $f$,
-        claudecost.usage_analytics_delta_sql('SELECT 1 AS sign, * FROM new_rows'));
-END
-$do$;
-
-CREATE TRIGGER usage_analytics_insert
-    AFTER INSERT ON claudecost.usage
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
-CREATE TRIGGER usage_analytics_update
-    AFTER UPDATE ON claudecost.usage
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
-CREATE TRIGGER usage_analytics_delete
-    AFTER DELETE ON claudecost.usage
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_rollup();
-
--- TRUNCATE removes every usage row, so no analytics figure is left.
-CREATE FUNCTION claudecost.usage_analytics_truncate()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM claudecost.usage_analytics_daily;
-    DELETE FROM claudecost.usage_analytics_prompt;
-    DELETE FROM claudecost.usage_analytics_prompt_day;
-    DELETE FROM claudecost.usage_analytics_long_context;
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER usage_analytics_truncate
-    AFTER TRUNCATE ON claudecost.usage
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_analytics_truncate();
 
 -- Compares the analytics rollups with aggregates of the raw usage rows, and
 -- usage_analytics_prompt_day with a recomputation from
@@ -4498,8 +4228,7 @@ DECLARE
                                     'refresh_reports', 'grant_roles', 'enable_tenant_isolation',
                                     'disable_tenant_isolation'];
     -- Called only by trigger functions, which run as the extension owner.
-    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle',
-                                       'usage_analytics_delta_sql', 'usage_analytics_repeat'];
+    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle'];
     isolated boolean := claudecost.tenant_isolation_enabled();
     granted text[] := '{}';
     f record;

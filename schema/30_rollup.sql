@@ -59,8 +59,8 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
 
--- Keeps usage_hourly equal to the ledger: see src/rollup_trigger.c.  The
--- search_path is pinned because the trigger plans SQL with unqualified
+-- Keeps usage_hourly and the analytics rollups (created further on) equal
+-- to the ledger: see src/rollup_trigger.c.  The search_path is pinned because the trigger plans SQL with unqualified
 -- built-in functions and operators; work_mem lets a large COPY aggregate
 -- its keys in memory.
 CREATE FUNCTION claudecost.usage_rollup()

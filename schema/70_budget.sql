@@ -607,94 +607,17 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION claudecost.usage_budget_insert()
+-- Keeps the spend counters equal to the ledger on INSERT, UPDATE (reprice
+-- included) and DELETE of usage, and settles the reservations that new rows
+-- carry: see src/budget_trigger.c.  It calls budget_apply_spend and
+-- budget_settle, and returns at once when no budget exists and no row
+-- carries a reservation_id.
+CREATE FUNCTION claudecost.usage_budget()
 RETURNS trigger
-LANGUAGE plpgsql
+AS 'MODULE_PATHNAME', 'claudecost_usage_budget'
+LANGUAGE C
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(b.id,
-                   claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, n.occurred_at),
-                   pg_catalog.sum(n.total_cost))::claudecost.budget_spend_delta
-          FROM new_rows n
-          JOIN claudecost.budget b
-            ON n.occurred_at >= b.starts_at
-           AND (b.ends_at IS NULL OR n.occurred_at < b.ends_at)
-           AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                               n.user_id, n.project_id, n.model, n.api_key_id, n.tags)
-         WHERE n.total_cost IS NOT NULL
-         GROUP BY b.id, claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, n.occurred_at)
-        HAVING pg_catalog.sum(n.total_cost) <> 0));
-    PERFORM claudecost.budget_settle(ARRAY(
-        SELECT DISTINCT n.reservation_id FROM new_rows n WHERE n.reservation_id IS NOT NULL));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION claudecost.usage_budget_update()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(x.budget_id, x.period_start, pg_catalog.sum(x.amount))::claudecost.budget_spend_delta
-          FROM (SELECT b.id AS budget_id,
-                       claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at,
-                                                r.occurred_at) AS period_start,
-                       r.amount
-                  FROM (SELECT n.occurred_at, n.user_id, n.project_id, n.model, n.api_key_id, n.tags,
-                               n.total_cost AS amount
-                          FROM new_rows n WHERE n.total_cost IS NOT NULL
-                        UNION ALL
-                        SELECT o.occurred_at, o.user_id, o.project_id, o.model, o.api_key_id, o.tags,
-                               -o.total_cost
-                          FROM old_rows o WHERE o.total_cost IS NOT NULL) r
-                  JOIN claudecost.budget b
-                    ON r.occurred_at >= b.starts_at
-                   AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)
-                   AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                                       r.user_id, r.project_id, r.model, r.api_key_id, r.tags)) x
-         GROUP BY x.budget_id, x.period_start
-        HAVING pg_catalog.sum(x.amount) <> 0));
-    -- A row that gains a reservation_id settles it, as an insert does.  Rows
-    -- that keep theirs (a repricing, say) are skipped.
-    PERFORM claudecost.budget_settle(ARRAY(
-        SELECT DISTINCT n.reservation_id
-          FROM new_rows n
-          LEFT JOIN old_rows o ON o.id = n.id
-         WHERE n.reservation_id IS NOT NULL
-           AND n.reservation_id IS DISTINCT FROM o.reservation_id));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION claudecost.usage_budget_delete()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM claudecost.budget_apply_spend(ARRAY(
-        SELECT ROW(b.id,
-                   claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, o.occurred_at),
-                   -pg_catalog.sum(o.total_cost))::claudecost.budget_spend_delta
-          FROM old_rows o
-          JOIN claudecost.budget b
-            ON o.occurred_at >= b.starts_at
-           AND (b.ends_at IS NULL OR o.occurred_at < b.ends_at)
-           AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
-                                               o.user_id, o.project_id, o.model, o.api_key_id, o.tags)
-         WHERE o.total_cost IS NOT NULL
-         GROUP BY b.id, claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, o.occurred_at)
-        HAVING pg_catalog.sum(o.total_cost) <> 0));
-    RETURN NULL;
-END
-$$;
+SET search_path = pg_catalog, pg_temp;
 
 -- TRUNCATE removes every usage row, so every counter is zero again.
 CREATE FUNCTION claudecost.usage_budget_truncate()
@@ -712,17 +635,17 @@ $$;
 CREATE TRIGGER usage_budget_insert
     AFTER INSERT ON claudecost.usage
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 CREATE TRIGGER usage_budget_update
     AFTER UPDATE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 CREATE TRIGGER usage_budget_delete
     AFTER DELETE ON claudecost.usage
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.usage_budget();
 
 -- State of the budgets that apply to a request scope at as_of (or of the one
 -- budget only_budget, enabled or not): amounts in USD.  PL/pgSQL rather than

@@ -191,8 +191,7 @@ DECLARE
                                     'refresh_reports', 'grant_roles', 'enable_tenant_isolation',
                                     'disable_tenant_isolation'];
     -- Called only by trigger functions, which run as the extension owner.
-    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle',
-                                       'usage_analytics_delta_sql', 'usage_analytics_repeat'];
+    internal_functions text[] := ARRAY['budget_apply_spend', 'budget_settle'];
     isolated boolean := claudecost.tenant_isolation_enabled();
     granted text[] := '{}';
     f record;

@@ -22,13 +22,20 @@ WHERE p.pronamespace = 'claudecost'::regnamespace AND p.prosecdef
 
 -- SQL and PL/pgSQL functions that do not pin search_path: only these
 -- inlinable helpers, whose bodies qualify every operator and function.
--- usage_analytics_repeat is inlined only into the analytics trigger, which
--- pins search_path.
 SELECT p.oid::regprocedure::text COLLATE "C" AS unpinned_function
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'claudecost'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
   AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)
+ORDER BY 1;
+
+-- C functions that pin search_path: the triggers whose SPI statements
+-- name built-in functions and operators without pg_catalog.
+SELECT p.oid::regprocedure::text COLLATE "C" AS pinned_c_function
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'claudecost'::regnamespace AND l.lanname = 'c'
+  AND p.proconfig @> '{"search_path=pg_catalog, pg_temp"}'
 ORDER BY 1;
 
 -- Views read with the querying role's privileges and row-level security.

@@ -32,6 +32,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +50,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "claudecost.h"
@@ -122,11 +124,14 @@ static bool cache_valid = false;
  * show each role other budgets, so a different role reloads them.
  */
 static Oid	cache_user = InvalidOid;
+/* Whether row-level security on claudecost.budget was on when the cache was loaded. */
+static bool cache_row_security = false;
 /* Counts invalidations, so that one arriving during a load is not lost. */
 static uint64 invalidation_count = 0;
 
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
+static int64 all_budget_count = 0;	/* enabled or not */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -256,6 +261,20 @@ check_index_column(Oid indexid, const char *column, AttrNumber position)
 						get_rel_name(indexid), column, position)));
 }
 
+/* Whether row-level security is enabled on a relation. */
+static bool
+relation_row_security(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		enabled;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	enabled = ((Form_pg_class) GETSTRUCT(tuple))->relrowsecurity;
+	ReleaseSysCache(tuple);
+	return enabled;
+}
+
 /* Resolves a claudecost relation by name. */
 static Oid
 claudecost_relid(Oid namespace_oid, const char *name)
@@ -269,15 +288,38 @@ claudecost_relid(Oid namespace_oid, const char *name)
 	return relid;
 }
 
-/* Loads the enabled budgets, the result type and the relation ids. */
+/* Keeps the result type of budget_check and the labels of its action enum. */
 static void
-load_budgets(FunctionCallInfo fcinfo)
+load_decision_type(FunctionCallInfo fcinfo)
+{
+	TupleDesc	result_desc;
+	MemoryContext old_context;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a record called in a context that cannot accept it")));
+	old_context = MemoryContextSwitchTo(cache_context);
+	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
+	MemoryContextSwitchTo(old_context);
+	for (i = 0; i < 3; i++)
+		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
+															  CStringGetDatum(action_labels[i]),
+															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
+}
+
+/*
+ * Loads the enabled budgets, the number of all budgets and the relation
+ * ids.  The result type of budget_check is loaded again after this.
+ */
+static void
+load_budgets(void)
 {
 	uint64		started = invalidation_count;
 	Oid			namespace_oid;
-	TupleDesc	result_desc;
 	TupleDesc	desc;
-	MemoryContext old_context;
+	bool		isnull_count;
 	int			i;
 
 	if (cache_context == NULL)
@@ -301,18 +343,6 @@ load_budgets(FunctionCallInfo fcinfo)
 	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
 	hold_expires_att = column_number(hold_relid, "expires_at");
-
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a record called in a context that cannot accept it")));
-	old_context = MemoryContextSwitchTo(cache_context);
-	decision_desc = BlessTupleDesc(CreateTupleDescCopy(result_desc));
-	MemoryContextSwitchTo(old_context);
-	for (i = 0; i < 3; i++)
-		action_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
-															  CStringGetDatum(action_labels[i]),
-															  ObjectIdGetDatum(TupleDescAttr(decision_desc, 0)->atttypid)));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -363,11 +393,28 @@ load_budgets(FunctionCallInfo fcinfo)
 		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
 	}
 	budget_count = (int) SPI_processed;
+
+	/* Disabled budgets keep counting spend, so the usage trigger needs them too. */
+	if (SPI_execute("SELECT pg_catalog.count(*) FROM claudecost.budget", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count claudecost.budget");
+	all_budget_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_count));
 	SPI_finish();
 
 	/* An invalidation received while loading leaves the cache stale. */
 	cache_valid = (invalidation_count == started);
 	cache_user = GetUserId();
+	cache_row_security = relation_row_security(budget_relid);
+}
+
+/*
+ * True when the cache must be loaded again: it is stale, or row-level
+ * security on claudecost.budget may show the current role other budgets
+ * than the role that loaded it.
+ */
+static bool
+cache_needs_load(void)
+{
+	return !cache_valid || (cache_row_security && cache_user != GetUserId());
 }
 
 /* Interval of a calendar period: 1 day, 7 days, 1, 3 or 12 months. */
@@ -882,8 +929,10 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	 */
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
-	if (!cache_valid || cache_user != GetUserId())
-		load_budgets(fcinfo);
+	if (cache_needs_load())
+		load_budgets();
+	if (decision_desc == NULL)
+		load_decision_type(fcinfo);
 	check_select(budget_relid);
 	check_select(rate_relid);
 	check_select(spend_relid);
@@ -993,6 +1042,19 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(decision_desc, values, nulls)));
+}
+
+/*
+ * True when any budget exists, enabled or not, as of the invalidations
+ * received so far.  The usage trigger skips budget work without one.
+ */
+bool
+budget_any_defined(void)
+{
+	AcceptInvalidationMessages();
+	if (cache_needs_load())
+		load_budgets();
+	return all_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))

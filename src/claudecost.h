@@ -11,4 +11,7 @@ extern void budget_guc_init(void);
 extern void budget_check_init(void);
 extern void optimizer_init(void);
 
+/* Budgets (budget_check.c): whether any budget exists, enabled or not. */
+extern bool budget_any_defined(void);
+
 #endif							/* CLAUDECOST_H */
