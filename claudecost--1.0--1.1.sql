@@ -278,6 +278,8 @@ CREATE POLICY tenant_isolation ON claudecost.usage_analytics_daily
 CREATE POLICY tenant_isolation ON claudecost.prompt_optimization
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+-- NOTE: a usage row settles the reservation whose id it carries whatever
+-- the project of either, because the settling trigger runs as the owner.
 CREATE POLICY tenant_isolation ON claudecost.budget_reservation
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
@@ -500,7 +502,9 @@ COMMENT ON FUNCTION claudecost.disable_tenant_isolation() IS
     'Turns row-level security by project off again; every reader sees every project';
 
 -- Views read the ledger with the privileges and row-level security of the
--- role that queries them, not of the extension owner.
+-- role that queries them, not of the extension owner.  CREATE OR REPLACE
+-- VIEW without this option turns it off again; sql/security_search_path.sql
+-- lists every view that lacks it.
 ALTER VIEW claudecost.unpriced_usage SET (security_invoker = true);
 ALTER VIEW claudecost.daily_usage SET (security_invoker = true);
 ALTER VIEW claudecost.cost_by_model SET (security_invoker = true);

@@ -410,6 +410,10 @@ load_budgets(void)
  * True when the cache must be loaded again: it is stale, or row-level
  * security on claudecost.budget may show the current role other budgets
  * than the role that loaded it.
+ *
+ * NOTE: while row-level security is on, a session that alternates
+ * budget_check() as a tenant with usage inserts, whose budget trigger runs
+ * as the extension owner, loads the budgets again at each switch.
  */
 static bool
 cache_needs_load(void)
