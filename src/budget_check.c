@@ -101,6 +101,19 @@ typedef struct BudgetDef
 	TimestampTz ends_at;
 	Numeric		warn_usd;		/* warn_at[1] * limit_usd, or NULL */
 	bool		hard_limit;
+
+	/*
+	 * The period of the last check, reused while as_of stays in
+	 * [cached_from, cached_to): every as_of in a calendar period, or in the
+	 * last UTC hour of a rolling window, has the same bounds.
+	 */
+	bool		period_cached;
+	TimestampTz cached_from;
+	TimestampTz cached_to;
+	TimestampTz cached_first_bucket;
+	TimestampTz cached_bucket;
+	TimestampTz cached_period_start;
+	TimestampTz cached_period_end;
 } BudgetDef;
 
 /* State of one applicable budget during a check, in USD. */
@@ -112,7 +125,7 @@ typedef struct BudgetState
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
 	Numeric		projected_usd;
-	Numeric		headroom;		/* (limit - spent - reserved - estimate) / limit */
+	Numeric		remaining_usd;	/* limit - spent - reserved - estimate, computed on first use */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -566,7 +579,7 @@ instant_plus(TimestampTz ts, const Interval *length, bool negate)
 
 /* Sets the spend window and period of b at as_of, as claudecost.budget_state does. */
 static void
-budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
+compute_budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 			  TimestampTz *bucket, TimestampTz *period_start, TimestampTz *period_end)
 {
 	Interval	hour;
@@ -589,6 +602,30 @@ budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 		*period_end = instant_of(b,
 								 local_plus(local_time(b, *bucket), &length));
 	}
+}
+
+/*
+ * compute_budget_period with the bounds of the previous call kept in b.
+ * Custom periods are computed every time: their bucket steps count a month
+ * as 30 days, so a bucket need not end where the next one starts.
+ */
+static void
+budget_period(BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
+			  TimestampTz *bucket, TimestampTz *period_start, TimestampTz *period_end)
+{
+	if (!(b->period_cached && as_of >= b->cached_from && as_of < b->cached_to))
+	{
+		compute_budget_period(b, as_of, &b->cached_first_bucket, &b->cached_bucket,
+							  &b->cached_period_start, &b->cached_period_end);
+		b->cached_from = b->cached_bucket;
+		b->cached_to = b->cached_period_end;
+		b->period_cached = b->period != PERIOD_CUSTOM && !TIMESTAMP_NOT_FINITE(as_of) &&
+			as_of >= b->cached_from && as_of < b->cached_to;
+	}
+	*first_bucket = b->cached_first_bucket;
+	*bucket = b->cached_bucket;
+	*period_start = b->cached_period_start;
+	*period_end = b->cached_period_end;
 }
 
 /* True when the text argument equals the scope value (NULL never matches). */
@@ -853,18 +890,22 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* (limit - spent - reserved - estimate) / limit of a state, computed on first use. */
+/* limit - spent - reserved - estimate of a state, computed on first use. */
 static Numeric
-headroom_of(BudgetState *s, Numeric estimate0)
+remaining_of(BudgetState *s, Numeric estimate0)
 {
-	if (s->headroom == NULL)
-		s->headroom = num_div(num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
-											  s->reserved_usd), estimate0),
-							  s->def->limit_usd);
-	return s->headroom;
+	if (s->remaining_usd == NULL)
+		s->remaining_usd = num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
+										   s->reserved_usd), estimate0);
+	return s->remaining_usd;
 }
 
-/* True when state a binds before b: higher action, less headroom, lower id. */
+/*
+ * True when state a binds before b: higher action, then less headroom
+ * (remaining / limit), then lower id.  Limits are positive, so the
+ * headrooms compare as remaining(a) x limit(b) against remaining(b) x
+ * limit(a), exactly and without a numeric division.
+ */
 static bool
 binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
 {
@@ -872,7 +913,8 @@ binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(headroom_of(a, estimate0), headroom_of(b, estimate0));
+	c = num_cmp(num_mul(remaining_of(a, estimate0), b->def->limit_usd),
+				num_mul(remaining_of(b, estimate0), a->def->limit_usd));
 	if (c != 0)
 		return c < 0;
 	return a->def->id < b->def->id;
@@ -950,7 +992,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	states = palloc(sizeof(BudgetState) * Max(budget_count, 1));
 	for (i = 0; i < budget_count; i++)
 	{
-		const BudgetDef *b = &budgets[i];
+		BudgetDef  *b = &budgets[i];
 		BudgetState *s = &states[count];
 		TimestampTz first_bucket;
 		TimestampTz bucket;
@@ -982,7 +1024,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
-		s->headroom = NULL;
+		s->remaining_usd = NULL;
 		if (!found || binds_before(s, &best, estimate0))
 		{
 			best = *s;

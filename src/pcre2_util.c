@@ -25,6 +25,18 @@ pcre2_pfree(void *pointer, void *context)
 		pfree(pointer);
 }
 
+/*
+ * Frees a compiled pattern when its memory context is reset or deleted.
+ * pcre2_jit_compile puts the machine code in executable pages that PCRE2
+ * maps itself, outside the general context, and only pcre2_code_free
+ * unmaps them: without this callback every cache reload leaked them.
+ */
+static void
+pcre2_util_free_code(void *arg)
+{
+	pcre2_code_free((pcre2_code *) arg);
+}
+
 pcre2_general_context *
 pcre2_util_general_context(MemoryContext context)
 {
@@ -38,6 +50,7 @@ pcre2_util_compile(const char *pattern, uint32 extra_options,
 	pcre2_general_context *general;
 	pcre2_compile_context *compile_context;
 	pcre2_code *code;
+	MemoryContextCallback *free_callback;
 	int			error_code;
 	PCRE2_SIZE	error_offset;
 
@@ -57,6 +70,11 @@ pcre2_util_compile(const char *pattern, uint32 extra_options,
 				 errdetail("PCRE2 reported the error at offset %zu of pattern \"%s\".",
 						   (size_t) error_offset, pattern)));
 	}
+
+	free_callback = MemoryContextAlloc(context, sizeof(MemoryContextCallback));
+	free_callback->func = pcre2_util_free_code;
+	free_callback->arg = code;
+	MemoryContextRegisterResetCallback(context, free_callback);
 
 	/* JIT is an optimization only: a platform without it still matches. */
 	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);

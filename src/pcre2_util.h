@@ -16,7 +16,7 @@
 /*
  * Compiles a UTF-8 pattern with PCRE2_UTF | PCRE2_UCP plus extra_options, JIT
  * compiled when the platform supports it.  The code is allocated in context
- * and lives until that context is reset.  An invalid pattern raises
+ * and lives until that context is reset, which also frees its JIT code.  An invalid pattern raises
  * ERRCODE_INVALID_REGULAR_EXPRESSION naming what (e.g. "model pattern 3"),
  * PCRE2's message and the offset.
  */
