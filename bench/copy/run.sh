@@ -4,7 +4,9 @@
 #   1. COPY of ROWS synthetic usage rows (default 1,000,000) shaped by real
 #      traces, into claudecost.usage (pricing row trigger + rollup statement
 #      trigger) and into the bare table; best of RUNS runs each.
-#   2. Single-row INSERT latency with pgbench, one client, both tables.
+#   2. Single-row INSERT latency with pgbench, one client, both tables; then
+#      with the budget triggers disabled, and with three budgets that apply
+#      to every row (the budget trigger then updates their counters).
 # Usage: bench/copy/run.sh [TRACE_DIR]   (default data/traces; psql connects
 # with the PG* variables, and the extension is recreated in that database.)
 set -euo pipefail
@@ -85,8 +87,8 @@ done
 latency_bare=$(printf '%s\n' "${latency_runs_bare[@]}" | best)
 latency_usage=$(printf '%s\n' "${latency_runs_usage[@]}" | best)
 
-# The same with only the core triggers (pricing and the hourly rollup), to
-# show what the budget and analytics triggers add.
+# The same with only the pricing and rollup triggers, to show what the
+# budget trigger adds when no budget exists.
 optional_triggers=$(psql -X -q -At -c "SELECT string_agg(tgname, ' ') FROM pg_trigger
     WHERE tgrelid = 'claudecost.usage'::regclass AND NOT tgisinternal
       AND tgname NOT IN ('usage_price') AND tgname NOT LIKE 'usage_rollup_%'")
@@ -102,6 +104,20 @@ for trigger in $optional_triggers; do
 done
 latency_core=$(printf '%s\n' "${latency_runs_core[@]}" | best)
 
+# Three budgets that every inserted row counts against.
+psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SELECT claudecost.create_budget('bench global', 1000000000, 'monthly', starts_at => '2020-01-01');
+SELECT claudecost.create_budget('bench daily', 1000000000, 'daily', time_zone => 'Europe/Berlin',
+                                starts_at => '2020-01-01');
+SELECT claudecost.create_budget('bench sonnet', 1000000000, 'weekly', model => 'claude-sonnet-%',
+                                starts_at => '2020-01-01');
+SQL
+latency_runs_budgets=()
+for _ in $(seq "$runs"); do
+    latency_runs_budgets+=("$(latency_ms "$work/insert_usage.sql")")
+done
+latency_budgets=$(printf '%s\n' "${latency_runs_budgets[@]}" | best)
+
 echo "rows copied:                  $rows (best of $runs runs, each run truncates first)"
 echo "bare COPY:                    ${bare} s  ($(echo "$rows / $bare" | bc) rows/s)"
 echo "usage COPY (all triggers):    ${usage} s  ($(echo "$rows / $usage" | bc) rows/s)"
@@ -112,3 +128,5 @@ echo "single-row INSERT, usage:     ${latency_usage} ms"
 echo "INSERT latency ratio:         $(echo "scale=3; $latency_usage / $latency_bare" | bc)x bare (target <= 1.3)"
 echo "single-row INSERT, usage with pricing and rollup triggers only: ${latency_core} ms"
 echo "  ratio:                      $(echo "scale=3; $latency_core / $latency_bare" | bc)x bare (other triggers: ${optional_triggers:-none})"
+echo "single-row INSERT, usage with three budgets applying: ${latency_budgets} ms"
+echo "  ratio:                      $(echo "scale=3; $latency_budgets / $latency_bare" | bc)x bare"
