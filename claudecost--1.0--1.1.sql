@@ -523,3 +523,11 @@ ALTER VIEW claudecost.admin_cost_report SET (security_invoker = true);
 -- Nothing is callable by PUBLIC; grant_roles() gives each role its part.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA claudecost FROM PUBLIC;
 SELECT claudecost.grant_roles();
+
+-- The statements of these functions take an array parameter; the plan
+-- cache kept choosing custom plans for them, which planned the threshold
+-- query again on every usage statement.
+ALTER FUNCTION claudecost.budget_apply_spend(claudecost.budget_spend_delta[])
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION claudecost.budget_settle(bigint[])
+    SET plan_cache_mode = force_generic_plan;

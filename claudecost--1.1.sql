@@ -1747,6 +1747,10 @@ COMMENT ON FUNCTION claudecost.delete_budget(bigint) IS
 -- statement: under READ COMMITTED it takes a new snapshot, after the upsert
 -- waited for any concurrent writer of the same counter, so the total it
 -- reads includes that writer's spend and no crossing is missed.
+-- Its statements take the deltas as a parameter, for which the plan cache
+-- kept choosing a custom plan, so every usage statement planned the
+-- threshold query again; plan_cache_mode = force_generic_plan plans it once
+-- per session.
 -- NOTE: a rolling window sums several hour counters, and only the written
 -- ones are locked, so two transactions that commit at once into different
 -- hours of one window can each miss the other's spend; the threshold is
@@ -1755,6 +1759,7 @@ CREATE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_del
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     ev record;
@@ -1839,6 +1844,7 @@ CREATE FUNCTION claudecost.budget_settle(reservation_ids bigint[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     IF reservation_ids IS NULL OR pg_catalog.cardinality(reservation_ids) = 0 THEN
