@@ -67,6 +67,7 @@ CREATE FUNCTION claudecost.usage_rollup()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'claudecost_usage_rollup'
 LANGUAGE C
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '32MB';
 

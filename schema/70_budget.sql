@@ -182,6 +182,8 @@ CREATE TYPE claudecost.budget_spend_delta AS (
 );
 
 -- Start of the period (the UTC hour for rolling budgets) that contains ts.
+-- This function and budget_period_end qualify every operator instead of
+-- pinning search_path, so that the planner can inline them.
 -- Calendar periods start at local midnight in time_zone, so a DST day is 23
 -- or 25 hours long; custom periods step period_length in local wall-clock
 -- time from starts_at.
@@ -190,19 +192,20 @@ CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, ti
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT CASE period
-    WHEN 'daily' THEN pg_catalog.date_trunc('day', ts, time_zone)
-    WHEN 'weekly' THEN pg_catalog.date_trunc('week', ts, time_zone)
-    WHEN 'monthly' THEN pg_catalog.date_trunc('month', ts, time_zone)
-    WHEN 'quarterly' THEN pg_catalog.date_trunc('quarter', ts, time_zone)
-    WHEN 'annual' THEN pg_catalog.date_trunc('year', ts, time_zone)
-    WHEN 'custom' THEN
+SELECT CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', ts, time_zone)
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', ts, time_zone)
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', ts, time_zone)
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', ts, time_zone)
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', ts, time_zone)
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
         pg_catalog.timezone(time_zone,
             pg_catalog.timezone(time_zone, starts_at)
-            + period_length * pg_catalog.floor(
-                EXTRACT(epoch FROM pg_catalog.timezone(time_zone, ts) - pg_catalog.timezone(time_zone, starts_at))
-                / EXTRACT(epoch FROM period_length))::float8)
-    WHEN 'rolling' THEN pg_catalog.date_trunc('hour', ts, 'UTC')
+            OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) pg_catalog.floor(
+                EXTRACT(epoch FROM (pg_catalog.timezone(time_zone, ts)
+                                    OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)))
+                OPERATOR(pg_catalog./) EXTRACT(epoch FROM period_length))::pg_catalog.float8))
+    WHEN period OPERATOR(pg_catalog.=) 'rolling' THEN pg_catalog.date_trunc('hour', ts, 'UTC')
 END
 $$;
 
@@ -212,34 +215,38 @@ CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT pg_catalog.timezone(time_zone, pg_catalog.timezone(time_zone, period_start) + CASE period
-    WHEN 'daily' THEN interval '1 day'
-    WHEN 'weekly' THEN interval '7 days'
-    WHEN 'monthly' THEN interval '1 month'
-    WHEN 'quarterly' THEN interval '3 months'
-    WHEN 'annual' THEN interval '1 year'
-    WHEN 'custom' THEN period_length
+SELECT pg_catalog.timezone(time_zone, pg_catalog.timezone(time_zone, period_start) OPERATOR(pg_catalog.+) CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN interval '1 day'
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN interval '7 days'
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN interval '1 month'
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN interval '3 months'
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN interval '1 year'
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN period_length
 END)
 $$;
 
 -- True when a usage row with these attributes falls in the budget's scope.
+-- The operators are schema-qualified instead of pinning search_path, so that
+-- the planner can still inline the function into the statements that join
+-- usage rows with budgets.
 CREATE FUNCTION claudecost.budget_scope_matches(
     b_user_id text, b_project_id text, b_model text, b_api_key_id text, b_tag text,
     user_id text, project_id text, model text, api_key_id text, tags text[])
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-SELECT (b_user_id IS NULL OR b_user_id = user_id)
-   AND (b_project_id IS NULL OR b_project_id = project_id)
-   AND (b_model IS NULL OR model LIKE b_model)
-   AND (b_api_key_id IS NULL OR b_api_key_id = api_key_id)
-   AND (b_tag IS NULL OR b_tag = ANY (tags))
+SELECT (b_user_id IS NULL OR b_user_id OPERATOR(pg_catalog.=) user_id)
+   AND (b_project_id IS NULL OR b_project_id OPERATOR(pg_catalog.=) project_id)
+   AND (b_model IS NULL OR model OPERATOR(pg_catalog.~~) b_model)
+   AND (b_api_key_id IS NULL OR b_api_key_id OPERATOR(pg_catalog.=) api_key_id)
+   AND (b_tag IS NULL OR b_tag OPERATOR(pg_catalog.=) ANY (tags))
 $$;
 
 -- USD value of one unit of currency; raises 22023 when no rate is stored.
 CREATE FUNCTION claudecost.budget_usd_rate(currency text)
 RETURNS numeric
 LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     rate numeric;
@@ -262,6 +269,7 @@ $$;
 CREATE FUNCTION claudecost.budget_from_usd(usd numeric, currency text)
 RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT CASE WHEN currency = 'USD' THEN usd
             ELSE pg_catalog.trim_scale(pg_catalog.round(usd / claudecost.budget_usd_rate(currency), 10)) END
@@ -273,6 +281,7 @@ CREATE FUNCTION claudecost.budget_validate(period text, period_length interval, 
                                            warn_at numeric[], amount numeric, currency text)
 RETURNS numeric[]
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     sorted numeric[];
@@ -330,6 +339,7 @@ $$;
 CREATE FUNCTION claudecost.budget_recount(budget_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     LOCK TABLE claudecost.usage IN SHARE MODE;
@@ -369,6 +379,7 @@ CREATE FUNCTION claudecost.create_budget(
     ends_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     thresholds numeric[];
@@ -416,6 +427,7 @@ CREATE FUNCTION claudecost.update_budget(
     ends_at timestamptz DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     b claudecost.budget;
@@ -455,6 +467,7 @@ COMMENT ON FUNCTION claudecost.update_budget(bigint, text, numeric, text, numeri
 CREATE FUNCTION claudecost.disable_budget(budget_id bigint)
 RETURNS void
 LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT claudecost.update_budget(budget_id, enabled => false)
 $$;
@@ -465,6 +478,7 @@ COMMENT ON FUNCTION claudecost.disable_budget(bigint) IS
 CREATE FUNCTION claudecost.delete_budget(budget_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM claudecost.budget b WHERE b.id = delete_budget.budget_id;
@@ -483,6 +497,10 @@ COMMENT ON FUNCTION claudecost.delete_budget(bigint) IS
 -- statement: under READ COMMITTED it takes a new snapshot, after the upsert
 -- waited for any concurrent writer of the same counter, so the total it
 -- reads includes that writer's spend and no crossing is missed.
+-- Its statements take the deltas as a parameter, for which the plan cache
+-- kept choosing a custom plan, so every usage statement planned the
+-- threshold query again; plan_cache_mode = force_generic_plan plans it once
+-- per session.
 -- NOTE: a rolling window sums several hour counters, and only the written
 -- ones are locked, so two transactions that commit at once into different
 -- hours of one window can each miss the other's spend; the threshold is
@@ -490,6 +508,8 @@ COMMENT ON FUNCTION claudecost.delete_budget(bigint) IS
 CREATE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_delta[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     ev record;
@@ -573,6 +593,8 @@ $$;
 CREATE FUNCTION claudecost.budget_settle(reservation_ids bigint[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     IF reservation_ids IS NULL OR pg_catalog.cardinality(reservation_ids) = 0 THEN
@@ -600,12 +622,15 @@ CREATE FUNCTION claudecost.usage_budget()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'claudecost_usage_budget'
 LANGUAGE C
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 -- TRUNCATE removes every usage row, so every counter is zero again.
 CREATE FUNCTION claudecost.usage_budget_truncate()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM claudecost.budget_spend;
@@ -643,6 +668,7 @@ RETURNS TABLE (budget_id bigint, budget_name text, hard_limit boolean, warn_at n
 LANGUAGE plpgsql VOLATILE
 -- Making a custom plan for each call costs more than running the query.
 SET plan_cache_mode = force_generic_plan
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 RETURN QUERY
@@ -754,6 +780,7 @@ CREATE FUNCTION claudecost.budget_reserve(
     ttl interval DEFAULT '10 minutes')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     clock timestamptz := pg_catalog.clock_timestamp();
@@ -832,6 +859,7 @@ COMMENT ON FUNCTION claudecost.budget_reserve(text, text, text, text, text[], nu
 CREATE FUNCTION claudecost.budget_release(reservation_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     UPDATE claudecost.budget_reservation r
@@ -851,6 +879,7 @@ COMMENT ON FUNCTION claudecost.budget_release(bigint) IS
 CREATE FUNCTION claudecost.get_budget_status(budget_id bigint, as_of timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
@@ -910,6 +939,7 @@ CREATE FUNCTION claudecost.budget_forecast(budget_id bigint, days_ahead integer 
                                            as_of timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;

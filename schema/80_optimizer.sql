@@ -218,6 +218,7 @@ COMMENT ON FUNCTION claudecost.protected_regions(text) IS
 CREATE FUNCTION claudecost.optimize_prompts(prompts text[], encoding text DEFAULT 'cl100k_base')
 RETURNS TABLE (ordinality bigint, result jsonb)
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT u.n, claudecost.optimize_prompt(u.prompt, encoding)
     FROM pg_catalog.unnest(prompts) WITH ORDINALITY AS u(prompt, n)

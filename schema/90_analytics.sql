@@ -121,13 +121,17 @@ CREATE FUNCTION claudecost.usage_analytics_repeat(requests numeric, input_tokens
 RETURNS numeric[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN requests > 1 THEN
-               ARRAY[1, requests - 1, total_cost * (requests - 1) / requests,
-                     CASE WHEN input_tokens > cache_read_tokens
-                          THEN input_cost * (requests - 1) / requests ELSE 0 END,
-                     CASE WHEN input_tokens > cache_read_tokens
-                          THEN input_cost / requests ELSE 0 END]
-           ELSE ARRAY[0, 0, 0, 0, 0]::numeric[] END
+    SELECT CASE WHEN requests OPERATOR(pg_catalog.>) 1 THEN
+               ARRAY[1, requests OPERATOR(pg_catalog.-) 1,
+                     (total_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                         OPERATOR(pg_catalog./) requests,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN (input_cost OPERATOR(pg_catalog.*) (requests OPERATOR(pg_catalog.-) 1))
+                               OPERATOR(pg_catalog./) requests
+                          ELSE 0 END,
+                     CASE WHEN input_tokens OPERATOR(pg_catalog.>) cache_read_tokens
+                          THEN input_cost OPERATOR(pg_catalog./) requests ELSE 0 END]
+           ELSE ARRAY[0, 0, 0, 0, 0]::pg_catalog.numeric[] END
 $$;
 
 -- Compares the analytics rollups with aggregates of the raw usage rows, and
@@ -264,7 +268,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE
         WHEN value IS NULL THEN ''
-        WHEN value ~ '[",\r\n]' THEN '"' || pg_catalog.replace(value, '"', '""') || '"'
+        WHEN value OPERATOR(pg_catalog.~) '[",\r\n]'
+            THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(value, '"', '""') OPERATOR(pg_catalog.||) '"'
         ELSE value
     END
 $$;
@@ -1283,6 +1288,7 @@ COMMENT ON MATERIALIZED VIEW claudecost.monthly_cost_by_project IS
 CREATE FUNCTION claudecost.refresh_reports()
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1305,7 +1311,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
     SELECT (ARRAY['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#9c755f'])
-           [((n - 1) % 8) + 1]
+           [((n OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.%) 8) OPERATOR(pg_catalog.+) 1]
 $$;
 
 -- Horizontal bar chart (inline SVG) of labelled USD amounts, largest first.

@@ -32,6 +32,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +50,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "claudecost.h"
@@ -130,6 +132,13 @@ typedef struct BudgetState
 
 static MemoryContext cache_context = NULL;
 static bool cache_valid = false;
+/*
+ * Role that loaded the cache.  Row-level security on claudecost.budget can
+ * show each role other budgets, so a different role reloads them.
+ */
+static Oid	cache_user = InvalidOid;
+/* Whether row-level security on claudecost.budget was on when the cache was loaded. */
+static bool cache_row_security = false;
 /* Counts invalidations, so that one arriving during a load is not lost. */
 static uint64 invalidation_count = 0;
 
@@ -265,6 +274,20 @@ check_index_column(Oid indexid, const char *column, AttrNumber position)
 						get_rel_name(indexid), column, position)));
 }
 
+/* Whether row-level security is enabled on a relation. */
+static bool
+relation_row_security(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		enabled;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	enabled = ((Form_pg_class) GETSTRUCT(tuple))->relrowsecurity;
+	ReleaseSysCache(tuple);
+	return enabled;
+}
+
 /* Resolves a claudecost relation by name. */
 static Oid
 claudecost_relid(Oid namespace_oid, const char *name)
@@ -337,11 +360,11 @@ load_budgets(void)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT b.id, b.name, b.amount, b.currency, x.usd_per_unit,"
-					" b.amount * x.usd_per_unit, b.user_id, b.project_id, b.model,"
+					" b.amount OPERATOR(pg_catalog.*) x.usd_per_unit, b.user_id, b.project_id, b.model,"
 					" b.api_key_id, b.tag, b.period, b.period_length, b.time_zone,"
-					" b.starts_at, b.ends_at, b.warn_at[1] * (b.amount * x.usd_per_unit), b.hard_limit"
+					" b.starts_at, b.ends_at, b.warn_at[1] OPERATOR(pg_catalog.*) (b.amount OPERATOR(pg_catalog.*) x.usd_per_unit), b.hard_limit"
 					" FROM claudecost.budget b"
-					" JOIN claudecost.exchange_rate x ON x.currency = b.currency"
+					" JOIN claudecost.exchange_rate x ON x.currency OPERATOR(pg_catalog.=) b.currency"
 					" WHERE b.enabled ORDER BY b.id",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read claudecost.budget");
@@ -385,13 +408,30 @@ load_budgets(void)
 	budget_count = (int) SPI_processed;
 
 	/* Disabled budgets keep counting spend, so the usage trigger needs them too. */
-	if (SPI_execute("SELECT count(*) FROM claudecost.budget", true, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT pg_catalog.count(*) FROM claudecost.budget", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count claudecost.budget");
 	all_budget_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_count));
 	SPI_finish();
 
 	/* An invalidation received while loading leaves the cache stale. */
 	cache_valid = (invalidation_count == started);
+	cache_user = GetUserId();
+	cache_row_security = relation_row_security(budget_relid);
+}
+
+/*
+ * True when the cache must be loaded again: it is stale, or row-level
+ * security on claudecost.budget may show the current role other budgets
+ * than the role that loaded it.
+ *
+ * NOTE: while row-level security is on, a session that alternates
+ * budget_check() as a tenant with usage inserts, whose budget trigger runs
+ * as the extension owner, loads the budgets again at each switch.
+ */
+static bool
+cache_needs_load(void)
+{
+	return !cache_valid || (cache_row_security && cache_user != GetUserId());
 }
 
 /* Interval of a calendar period: 1 day, 7 days, 1, 3 or 12 months. */
@@ -935,7 +975,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	 */
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
-	if (!cache_valid)
+	if (cache_needs_load())
 		load_budgets();
 	if (decision_desc == NULL)
 		load_decision_type(fcinfo);
@@ -1058,7 +1098,7 @@ bool
 budget_any_defined(void)
 {
 	AcceptInvalidationMessages();
-	if (!cache_valid)
+	if (cache_needs_load())
 		load_budgets();
 	return all_budget_count > 0;
 }

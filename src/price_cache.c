@@ -130,7 +130,7 @@ load_prices(void)
 	TupleDesc	desc;
 	int			i;
 
-	SPI_execute("SELECT id, model, speed = 'fast', effective_from, effective_to,"
+	SPI_execute("SELECT id, model, speed OPERATOR(pg_catalog.=) 'fast', effective_from, effective_to,"
 				" input_per_mtok, output_per_mtok, cache_write_5m_per_mtok,"
 				" cache_write_1h_per_mtok, cache_read_per_mtok,"
 				" coalesce(long_context_threshold, 0), long_input_per_mtok,"
@@ -138,7 +138,7 @@ load_prices(void)
 				" long_cache_write_1h_per_mtok, long_cache_read_per_mtok,"
 				" batch_multiplier, us_geo_multiplier, web_search_per_1k, currency"
 				" FROM claudecost.price"
-				" ORDER BY model COLLATE \"C\", speed = 'fast', effective_from",
+				" ORDER BY model COLLATE pg_catalog.\"C\", speed OPERATOR(pg_catalog.=) 'fast', effective_from",
 				true, 0);
 	desc = SPI_tuptable->tupdesc;
 	price_count = (int) SPI_processed;
@@ -176,7 +176,7 @@ load_aliases(void)
 	int			i;
 
 	SPI_execute("SELECT alias, model FROM claudecost.model_alias"
-				" ORDER BY alias COLLATE \"C\"", true, 0);
+				" ORDER BY alias COLLATE pg_catalog.\"C\"", true, 0);
 	alias_count = (int) SPI_processed;
 	aliases = MemoryContextAllocZero(cache_context, sizeof(ModelAlias) * Max(alias_count, 1));
 	for (i = 0; i < alias_count; i++)
