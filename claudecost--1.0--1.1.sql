@@ -702,3 +702,9 @@ ALTER FUNCTION claudecost.budget_apply_spend(claudecost.budget_spend_delta[])
     SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION claudecost.budget_settle(bigint[])
     SET plan_cache_mode = force_generic_plan;
+
+-- An EXCEPTION block starts a subtransaction, which a parallel query
+-- cannot: these functions were wrongly marked PARALLEL SAFE.
+ALTER FUNCTION claudecost.report_check_period(timestamptz, timestamptz, text) PARALLEL UNSAFE;
+ALTER FUNCTION claudecost.generate_usage_report(timestamptz, timestamptz, text) PARALLEL UNSAFE;
+ALTER FUNCTION claudecost.export_usage_report(timestamptz, timestamptz, text, text) PARALLEL UNSAFE;

@@ -2786,11 +2786,13 @@ COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
 ------------------------------------------------------------------------
 
 -- Raises an error unless [start_time, end_time) is a non-empty period and
--- time_zone is a time zone name PostgreSQL recognizes.
+-- time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
+-- every function that calls it: its EXCEPTION block starts a
+-- subtransaction, which a parallel query cannot.
 CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
                                                time_zone text)
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -3317,7 +3319,7 @@ COMMENT ON FUNCTION claudecost.report_cost_trends(timestamptz, timestamptz, text
 CREATE FUNCTION claudecost.generate_usage_report(start_time timestamptz, end_time timestamptz,
                                                  time_zone text DEFAULT 'UTC')
 RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET max_parallel_workers_per_gather = 0
@@ -3734,7 +3736,7 @@ COMMENT ON FUNCTION claudecost.reconcile(jsonb) IS
 CREATE FUNCTION claudecost.export_usage_report(start_time timestamptz, end_time timestamptz,
                                                format text DEFAULT 'json', time_zone text DEFAULT 'UTC')
 RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET max_parallel_workers_per_gather = 0
