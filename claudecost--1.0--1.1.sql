@@ -708,3 +708,7 @@ ALTER FUNCTION claudecost.budget_settle(bigint[])
 ALTER FUNCTION claudecost.report_check_period(timestamptz, timestamptz, text) PARALLEL UNSAFE;
 ALTER FUNCTION claudecost.generate_usage_report(timestamptz, timestamptz, text) PARALLEL UNSAFE;
 ALTER FUNCTION claudecost.export_usage_report(timestamptz, timestamptz, text, text) PARALLEL UNSAFE;
+
+-- A hash aggregate for large statements: at 32 MB the planner sorted a
+-- million-row COPY on disk instead.
+ALTER FUNCTION claudecost.usage_rollup() SET work_mem = '128MB';
