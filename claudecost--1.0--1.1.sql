@@ -712,3 +712,9 @@ ALTER FUNCTION claudecost.export_usage_report(timestamptz, timestamptz, text, te
 -- A hash aggregate for large statements: at 32 MB the planner sorted a
 -- million-row COPY on disk instead.
 ALTER FUNCTION claudecost.usage_rollup() SET work_mem = '128MB';
+
+-- Rollup rows are updated in place by every usage statement; free space on
+-- each page keeps those updates heap-only.  Applies to pages written from
+-- now on.
+ALTER TABLE claudecost.usage_hourly SET (fillfactor = 70);
+ALTER TABLE claudecost.usage_analytics_daily SET (fillfactor = 70);

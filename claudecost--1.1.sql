@@ -401,7 +401,10 @@ CREATE TABLE claudecost.usage_hourly (
     CONSTRAINT usage_hourly_key UNIQUE (hour, project_id, model, user_id, api_key_id,
                                         workspace_id, service_tier, context_window,
                                         inference_geo, speed)
-);
+)
+-- Every usage statement updates rollup rows in place; free space on each
+-- page lets those updates stay heap-only, without a new index entry.
+WITH (fillfactor = 70);
 
 COMMENT ON TABLE claudecost.usage_hourly IS
     'Exact hourly rollup of claudecost.usage (UTC hours), maintained by statement triggers';
@@ -2614,7 +2617,9 @@ CREATE TABLE claudecost.usage_analytics_daily (
     tool_cost numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
     CONSTRAINT usage_analytics_daily_key UNIQUE (day, model, user_id, project_id, service_tier)
-);
+)
+-- Updated in place by every usage statement, as usage_hourly.
+WITH (fillfactor = 70);
 
 COMMENT ON TABLE claudecost.usage_analytics_daily IS
     'Exact rollup of claudecost.usage per UTC day, model, user, project and service tier, for reports';

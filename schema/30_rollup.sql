@@ -38,7 +38,10 @@ CREATE TABLE claudecost.usage_hourly (
     CONSTRAINT usage_hourly_key UNIQUE (hour, project_id, model, user_id, api_key_id,
                                         workspace_id, service_tier, context_window,
                                         inference_geo, speed)
-);
+)
+-- Every usage statement updates rollup rows in place; free space on each
+-- page lets those updates stay heap-only, without a new index entry.
+WITH (fillfactor = 70);
 
 COMMENT ON TABLE claudecost.usage_hourly IS
     'Exact hourly rollup of claudecost.usage (UTC hours), maintained by statement triggers';

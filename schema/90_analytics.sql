@@ -51,7 +51,9 @@ CREATE TABLE claudecost.usage_analytics_daily (
     tool_cost numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
     CONSTRAINT usage_analytics_daily_key UNIQUE (day, model, user_id, project_id, service_tier)
-);
+)
+-- Updated in place by every usage statement, as usage_hourly.
+WITH (fillfactor = 70);
 
 COMMENT ON TABLE claudecost.usage_analytics_daily IS
     'Exact rollup of claudecost.usage per UTC day, model, user, project and service tier, for reports';
