@@ -157,6 +157,22 @@ SET ROLE regress_tenant_b;
 SELECT claudecost.budget_release(:b_reservation) AS released;
 RESET ROLE;
 
+-- A row of A that carries the id of B's reservation does not settle it;
+-- B's own row does.
+SET ROLE regress_tenant_b;
+SELECT claudecost.budget_reserve(project_id => 'B', estimated_cost => 0, ttl => '1 hour') AS b_held \gset
+RESET ROLE;
+SET ROLE regress_tenant_a;
+INSERT INTO claudecost.usage (request_id, occurred_at, model, project_id, input_tokens, reservation_id)
+VALUES ('a-with-b-reservation', '2025-03-03 12:00', 'regress-model', 'A', 0, :b_held);
+RESET ROLE;
+SELECT status FROM claudecost.budget_reservation WHERE id = :b_held;
+SET ROLE regress_tenant_b;
+INSERT INTO claudecost.usage (request_id, occurred_at, model, project_id, input_tokens, reservation_id)
+VALUES ('b-with-b-reservation', '2025-03-03 12:00', 'regress-model', 'B', 0, :b_held);
+RESET ROLE;
+SELECT status FROM claudecost.budget_reservation WHERE id = :b_held;
+
 -- The superuser sees everything, and the rollups, analytics and counters
 -- still equal the ledger.
 SELECT request_id, project_id, total_cost FROM claudecost.usage ORDER BY request_id COLLATE "C";

@@ -61,14 +61,20 @@ static const char spend_template[] =
 /*
  * Reservations to settle: the reservation_id of every inserted row, and of
  * every updated row that did not carry it before (a repricing keeps it).
+ * A row settles only a reservation made for its own project or for no
+ * project: the trigger runs as the extension owner, so without that test a
+ * tenant could settle another tenant's hold with a row of its own.
  */
 static const char *const settle_statements[BUDGET_EVENT_COUNT] = {
 	"SELECT claudecost.budget_settle(ARRAY("
-	"  SELECT DISTINCT n.reservation_id FROM new_rows n WHERE n.reservation_id IS NOT NULL))",
+	"  SELECT DISTINCT n.reservation_id FROM new_rows n"
+	"  JOIN claudecost.budget_reservation r ON r.id = n.reservation_id"
+	"  WHERE r.project_id IS NULL OR r.project_id = n.project_id))",
 	"SELECT claudecost.budget_settle(ARRAY("
 	"  SELECT DISTINCT n.reservation_id FROM new_rows n"
+	"  JOIN claudecost.budget_reservation r ON r.id = n.reservation_id"
 	"  LEFT JOIN old_rows o ON o.id = n.id"
-	"  WHERE n.reservation_id IS NOT NULL"
+	"  WHERE (r.project_id IS NULL OR r.project_id = n.project_id)"
 	"    AND n.reservation_id IS DISTINCT FROM o.reservation_id))",
 	NULL
 };
