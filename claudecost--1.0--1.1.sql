@@ -8,8 +8,8 @@
 \echo Use "ALTER EXTENSION claudecost UPDATE TO '1.1'" to load this file. \quit
 
 -- The rollup trigger (claudecost.usage_rollup(), in C) now maintains the
--- analytics rollups as well, with a one-row path for single-row statements;
--- the PL/pgSQL analytics trigger and its statement generator go.
+-- analytics rollups as well, with a one-row path for single-row statements.
+-- The PL/pgSQL analytics trigger and its statement generator are dropped.
 DROP TRIGGER usage_analytics_insert ON claudecost.usage;
 DROP TRIGGER usage_analytics_update ON claudecost.usage;
 DROP TRIGGER usage_analytics_delete ON claudecost.usage;
@@ -695,9 +695,9 @@ ALTER VIEW claudecost.admin_cost_report SET (security_invoker = true);
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA claudecost FROM PUBLIC;
 SELECT claudecost.grant_roles();
 
--- The statements of these functions take an array parameter; the plan
--- cache kept choosing custom plans for them, which planned the threshold
--- query again on every usage statement.
+-- The statements of these functions take an array parameter.  The plan
+-- cache kept choosing custom plans for them, so every usage statement
+-- planned the threshold query again.
 ALTER FUNCTION claudecost.budget_apply_spend(claudecost.budget_spend_delta[])
     SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION claudecost.budget_settle(bigint[])

@@ -429,8 +429,8 @@ AS $$ SELECT CASE WHEN long_context THEN '200k-1M' ELSE '0-200k' END $$;
 -- to the ledger: see src/rollup_trigger.c.  The search_path is pinned
 -- because the trigger plans SQL with unqualified built-in functions and
 -- operators.  work_mem is raised so that the planner aggregates a large
--- COPY in a hash table: it estimates a group per ten rows, and at 32 MB it
--- sorted a million-row COPY on disk instead, which made the COPY 25 %
+-- COPY in a hash table.  It estimates one group per ten rows, so at 32 MB
+-- it sorted a million-row COPY on disk instead and the COPY ran 25 %
 -- slower.  Only statements of many rows use that much memory.
 CREATE FUNCTION claudecost.usage_rollup()
 RETURNS trigger

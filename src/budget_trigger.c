@@ -11,9 +11,9 @@
  * reservation (claudecost.budget_settle).
  *
  * Most installations write far more usage rows than they have budgets, and
- * many have none: the trigger asks the per-backend budget cache whether any
- * budget exists and scans the rows for a reservation_id before it touches
- * SPI, so a statement with nothing to do costs no query.  The statements
+ * many have none.  Before it touches SPI, the trigger checks the per-backend
+ * budget cache for any budget and scans the rows for a reservation_id, so a
+ * statement with nothing to do costs no query.  The statements
  * that do the work are prepared once per backend and event kind and kept.
  */
 #include "postgres.h"
