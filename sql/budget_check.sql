@@ -151,3 +151,45 @@ SELECT action FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
 RESET ROLE;
 REVOKE USAGE ON SCHEMA claudecost FROM regress_budget_outsider;
 DROP ROLE regress_budget_outsider;
+
+--
+-- A calendar period's counter row is fetched again at the TID of the last
+-- check.  The spend stays right when the row is updated in place, deleted
+-- and inserted again by a recount, moved by VACUUM FULL, removed with its
+-- table truncated, and when a transaction deletes it and rolls back.
+--
+SELECT claudecost.delete_budget(id) FROM claudecost.budget;
+INSERT INTO claudecost.price (model, input_per_mtok, output_per_mtok, effective_from)
+VALUES ('tid-model', 1, 1, '2020-01-01');
+SELECT claudecost.create_budget('tid daily', 10, 'daily', project_id => 'tid', starts_at => '2026-01-01') AS tid_budget \gset
+-- The checked spend, and whether the SQL definition agrees.
+CREATE FUNCTION pg_temp.tid_spend(OUT budget_name text, OUT spent numeric, OUT matches_state boolean)
+LANGUAGE sql AS $$
+    SELECT d.budget_name, d.spent, d.spent = s.spent_usd
+      FROM claudecost.budget_check(0, project_id => 'tid', as_of => '2026-05-01 12:00') d
+      LEFT JOIN claudecost.budget_state('2026-05-01 12:00', NULL, 'tid', NULL, NULL, NULL) s ON true
+$$;
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 08:00', 'tid-model', 'tid', 1000000);
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 09:00', 'tid-model', 'tid', 500000);
+SELECT * FROM pg_temp.tid_spend();
+SELECT claudecost.budget_recount(:tid_budget);
+SELECT * FROM pg_temp.tid_spend();
+VACUUM FULL claudecost.budget_spend;
+SELECT * FROM pg_temp.tid_spend();
+BEGIN;
+DELETE FROM claudecost.usage WHERE project_id = 'tid' AND occurred_at = '2026-05-01 09:00';
+SELECT * FROM pg_temp.tid_spend();
+ROLLBACK;
+SELECT * FROM pg_temp.tid_spend();
+DELETE FROM claudecost.budget_spend;
+VACUUM claudecost.budget_spend;
+SELECT pg_catalog.pg_relation_size('claudecost.budget_spend') AS spend_table_bytes;
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 10:00', 'tid-model', 'tid', 250000);
+SELECT * FROM pg_temp.tid_spend();
+SELECT claudecost.delete_budget(:tid_budget);

@@ -39,6 +39,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -114,6 +115,18 @@ typedef struct BudgetDef
 	TimestampTz cached_bucket;
 	TimestampTz cached_period_start;
 	TimestampTz cached_period_end;
+
+	/*
+	 * Heap TID of the counter row of spend_tid_bucket, as the primary key
+	 * index gave it (the root of its HOT chain), in the relation file
+	 * spend_tid_file.  Counter updates change no indexed column, so they
+	 * stay on that chain, and the next check of a calendar period fetches
+	 * the row without an index descent.
+	 */
+	bool		spend_tid_valid;
+	ItemPointerData spend_tid;
+	TimestampTz spend_tid_bucket;
+	Oid			spend_tid_file;
 } BudgetDef;
 
 /* State of one applicable budget during a check, in USD. */
@@ -124,8 +137,8 @@ typedef struct BudgetState
 	TimestampTz period_end;
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
-	Numeric		projected_usd;
-	Numeric		remaining_usd;	/* limit - spent - reserved - estimate, computed on first use */
+	Numeric		projected_usd;	/* spent + reserved + estimate */
+	Numeric		remaining_usd;	/* limit - projected, computed on first use */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -154,6 +167,8 @@ static Oid	spend_relid = InvalidOid;
 static Oid	spend_index = InvalidOid;
 static Oid	hold_relid = InvalidOid;
 static Oid	hold_index = InvalidOid;
+static AttrNumber spend_budget_att;
+static AttrNumber spend_start_att;
 static AttrNumber spend_spent_att;
 static AttrNumber hold_amount_att;
 static AttrNumber hold_expires_att;
@@ -352,6 +367,8 @@ load_budgets(void)
 	hold_index = claudecost_relid(namespace_oid, "budget_hold_pkey");
 	check_index_column(spend_index, "budget_id", 1);
 	check_index_column(spend_index, "period_start", 2);
+	spend_budget_att = column_number(spend_relid, "budget_id");
+	spend_start_att = column_number(spend_relid, "period_start");
 	spend_spent_att = column_number(spend_relid, "spent");
 	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
@@ -751,57 +768,150 @@ from_usd(const BudgetDef *b, Numeric usd)
 }
 
 /*
- * An index scan kept open for one check and restarted for each budget, so
- * the relation, index and scan are set up once per check, not per budget.
+ * A counter table read during one check.  The heap is opened at once; the
+ * primary key index and its scan only when a lookup needs them, and then
+ * restarted for each budget, so each is set up at most once per check.
  */
 typedef struct CounterScan
 {
 	Relation	heap;
-	Relation	index;
-	IndexScanDesc scan;
+	Oid			index_oid;
+	int			nkeys;
+	Relation	index;			/* NULL until first needed */
+	IndexScanDesc scan;			/* NULL until first needed */
+	IndexFetchTableData *fetch; /* TID fetches before the index is open */
 	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	BlockNumber nblocks;		/* heap size, measured on first use */
 } CounterScan;
 
-/* Opens heap relid and its primary key index indexid for scans under snapshot. */
+/* Opens heap relid for lookups under snapshot through index indexid with nkeys keys. */
 static void
 counter_scan_open(CounterScan *cs, Oid relid, Oid indexid, Snapshot snapshot, int nkeys)
 {
+	memset(cs, 0, sizeof(*cs));
 	cs->heap = table_open(relid, AccessShareLock);
-	cs->index = index_open(indexid, AccessShareLock);
-	cs->scan = index_beginscan(cs->heap, cs->index, snapshot, nkeys, 0);
+	cs->index_oid = indexid;
+	cs->nkeys = nkeys;
 	cs->slot = table_slot_create(cs->heap, NULL);
+	cs->snapshot = snapshot;
+	cs->nblocks = InvalidBlockNumber;
 }
 
-/* Ends the scan and closes the relations. */
+/* The index scan of cs, begun on first use. */
+static IndexScanDesc
+counter_index_scan(CounterScan *cs)
+{
+	if (cs->scan == NULL)
+	{
+		cs->index = index_open(cs->index_oid, AccessShareLock);
+		cs->scan = index_beginscan(cs->heap, cs->index, cs->snapshot, cs->nkeys, 0);
+	}
+	return cs->scan;
+}
+
+/* Heap size of cs in blocks, measured once per check. */
+static BlockNumber
+counter_heap_blocks(CounterScan *cs)
+{
+	if (cs->nblocks == InvalidBlockNumber)
+		cs->nblocks = RelationGetNumberOfBlocks(cs->heap);
+	return cs->nblocks;
+}
+
+/* Ends the scans and closes the relations. */
 static void
 counter_scan_close(CounterScan *cs)
 {
-	index_endscan(cs->scan);
+	if (cs->fetch != NULL)
+		table_index_fetch_end(cs->fetch);
+	if (cs->scan != NULL)
+	{
+		index_endscan(cs->scan);
+		index_close(cs->index, AccessShareLock);
+	}
 	ExecDropSingleTupleTableSlot(cs->slot);
-	index_close(cs->index, AccessShareLock);
 	table_close(cs->heap, AccessShareLock);
 }
 
-/* Sum of the spend counters of one budget from first to last bucket. */
+/*
+ * Spend of the counter row at the TID that b remembers for bucket, when
+ * that row is still there: false sends the caller to the index.  The row
+ * is checked against its key, because a TID can be reused once VACUUM
+ * removes a dead chain.  Under SERIALIZABLE the index scan runs instead,
+ * so that it takes its predicate locks.
+ */
+static bool
+fetch_remembered_spend(CounterScan *cs, const BudgetDef *b, TimestampTz bucket, Numeric *spent)
+{
+	ItemPointerData tid = b->spend_tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		isnull;
+	Datum		value;
+
+	if (!b->spend_tid_valid || b->spend_tid_bucket != bucket ||
+		b->spend_tid_file != cs->heap->rd_node.relNode || IsolationIsSerializable())
+		return false;
+
+	/* VACUUM may have truncated the table since the TID was found. */
+	if (ItemPointerGetBlockNumber(&tid) >= counter_heap_blocks(cs))
+		return false;
+
+	if (cs->scan == NULL && cs->fetch == NULL)
+		cs->fetch = table_index_fetch_begin(cs->heap);
+	if (!table_index_fetch_tuple(cs->scan != NULL ? cs->scan->xs_heapfetch : cs->fetch, &tid,
+								 cs->snapshot, cs->slot, &call_again, &all_dead))
+		return false;
+	value = slot_getattr(cs->slot, spend_budget_att, &isnull);
+	if (isnull || DatumGetInt64(value) != b->id)
+		return false;
+	value = slot_getattr(cs->slot, spend_start_att, &isnull);
+	if (isnull || DatumGetTimestampTz(value) != bucket)
+		return false;
+
+	value = slot_getattr(cs->slot, spend_spent_att, &isnull);
+	*spent = isnull ? numeric_zero() : DatumGetNumericCopy(value);
+	return true;
+}
+
+/*
+ * Sum of the spend counters of budget b from first to last bucket.  A
+ * calendar period has one counter row: its TID is remembered in b for the
+ * next check.
+ */
 static Numeric
-sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
+sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last)
 {
 	ScanKeyData key[3];
 	Numeric		sum = NULL;
+	bool		one_bucket = first == last;
+	IndexScanDesc scan;
+
+	if (one_bucket && fetch_remembered_spend(cs, b, last, &sum))
+		return sum;
+	scan = counter_index_scan(cs);
 
 	/* Keys on the columns of budget_spend_pkey: (budget_id, period_start). */
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(b->id));
 	ScanKeyInit(&key[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
 				TimestampTzGetDatum(first));
 	ScanKeyInit(&key[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
 				TimestampTzGetDatum(last));
-	index_rescan(cs->scan, key, 3, NULL, 0);
-	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
+	index_rescan(scan, key, 3, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
 	{
 		bool		isnull;
 		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
 
 		CHECK_FOR_INTERRUPTS();
+		if (one_bucket)
+		{
+			b->spend_tid = scan->xs_heaptid;
+			b->spend_tid_bucket = last;
+			b->spend_tid_file = cs->heap->rd_node.relNode;
+			b->spend_tid_valid = true;
+		}
 		if (isnull)
 			continue;
 		sum = sum == NULL ? DatumGetNumericCopy(spent) : num_add(sum, DatumGetNumeric(spent));
@@ -815,13 +925,17 @@ sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
  * budget_hold_pkey over the id range of those budgets; the budget id is
  * read from the index entry, so entries of other budgets in the range cost
  * no heap access.  Live holds are few: settled and released ones are
- * deleted, expired ones by the next reservation.
+ * deleted, expired ones by the next reservation.  An empty heap file has no
+ * hold to count: a row visible to the snapshot was written into a block
+ * that existed before the snapshot was taken, so installations that never
+ * reserve skip the index.
  */
 static void
 add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 {
 	ScanKeyData key[2];
 	ItemPointer tid;
+	IndexScanDesc scan;
 	int			first = -1;
 	int			last = -1;
 	int			i;
@@ -834,19 +948,20 @@ add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 			first = i;
 		last = i;
 	}
-	if (first < 0)
+	if (first < 0 || counter_heap_blocks(cs) == 0)
 		return;
 
 	ScanKeyInit(&key[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(states[first].def->id));
 	ScanKeyInit(&key[1], 1, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(states[last].def->id));
-	cs->scan->xs_want_itup = true;
-	index_rescan(cs->scan, key, 2, NULL, 0);
+	scan = counter_index_scan(cs);
+	scan->xs_want_itup = true;
+	index_rescan(scan, key, 2, NULL, 0);
 	i = first;
-	while ((tid = index_getnext_tid(cs->scan, ForwardScanDirection)) != NULL)
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-		int64		budget_id = DatumGetInt64(index_getattr(cs->scan->xs_itup, 1,
-															cs->scan->xs_itupdesc, &isnull));
+		int64		budget_id = DatumGetInt64(index_getattr(scan->xs_itup, 1,
+															scan->xs_itupdesc, &isnull));
 		Datum		expires_at;
 		Datum		amount;
 
@@ -858,7 +973,7 @@ add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 		if (states[i].def->id != budget_id || !states[i].wants_holds)
 			continue;
 		/* An MVCC snapshot sees at most one version of the row behind an entry. */
-		if (!index_fetch_heap(cs->scan, cs->slot))
+		if (!index_fetch_heap(scan, cs->slot))
 			continue;
 		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
 		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
@@ -890,13 +1005,12 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* limit - spent - reserved - estimate of a state, computed on first use. */
+/* limit - projected spend of a state, computed on first use. */
 static Numeric
-remaining_of(BudgetState *s, Numeric estimate0)
+remaining_of(BudgetState *s)
 {
 	if (s->remaining_usd == NULL)
-		s->remaining_usd = num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
-										   s->reserved_usd), estimate0);
+		s->remaining_usd = num_sub(s->def->limit_usd, s->projected_usd);
 	return s->remaining_usd;
 }
 
@@ -907,14 +1021,14 @@ remaining_of(BudgetState *s, Numeric estimate0)
  * limit(a), exactly and without a numeric division.
  */
 static bool
-binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
+binds_before(BudgetState *a, BudgetState *b)
 {
 	int			c;
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(num_mul(remaining_of(a, estimate0), b->def->limit_usd),
-				num_mul(remaining_of(b, estimate0), a->def->limit_usd));
+	c = num_cmp(num_mul(remaining_of(a), b->def->limit_usd),
+				num_mul(remaining_of(b), a->def->limit_usd));
 	if (c != 0)
 		return c < 0;
 	return a->def->id < b->def->id;
@@ -932,6 +1046,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	bool		nulls[11];
 	bool		unpriced_allowed = false;
 	bool		unpriced_blocks;
+	Numeric		zero = numeric_zero();
 	Numeric		estimate0;
 	TimestampTz clock;
 	BudgetState best;
@@ -963,7 +1078,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	}
 	memset(&best, 0, sizeof(best));
 	unpriced_blocks = estimate == NULL && !unpriced_allowed;
-	estimate0 = estimate == NULL ? numeric_zero() : estimate;
+	estimate0 = estimate == NULL ? zero : estimate;
 
 	/*
 	 * Take the definitions committed so far; the new command id makes the
@@ -1003,7 +1118,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			continue;
 		s->def = b;
 		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
-		s->spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
+		s->spent_usd = sum_spend(&spend_scan, b, first_bucket, bucket);
 		s->reserved_usd = numeric_zero();
 		s->wants_holds = clock >= s->period_start && clock < s->period_end;
 		count++;
@@ -1015,7 +1130,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		BudgetState *s = &states[i];
 		const BudgetDef *b = s->def;
 
-		s->projected_usd = num_add(num_add(s->spent_usd, s->reserved_usd), estimate0);
+		/* Adding the shared zero (no holds, no estimate) would only copy. */
+		s->projected_usd = s->spent_usd;
+		if (s->reserved_usd != zero)
+			s->projected_usd = num_add(s->projected_usd, s->reserved_usd);
+		if (estimate0 != zero)
+			s->projected_usd = num_add(s->projected_usd, estimate0);
 		if (unpriced_blocks)
 			s->action = ACTION_BLOCK;
 		else if (num_cmp(s->projected_usd, b->limit_usd) > 0)
@@ -1025,7 +1145,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		else
 			s->action = ACTION_ALLOW;
 		s->remaining_usd = NULL;
-		if (!found || binds_before(s, &best, estimate0))
+		if (!found || binds_before(s, &best))
 		{
 			best = *s;
 			found = true;
