@@ -30,6 +30,8 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -78,6 +80,20 @@ typedef enum BudgetAction
 
 static const char *const action_labels[] = {"allow", "warn", "block"};
 
+/*
+ * Heap TID of a budget_spend row as the primary key index gave it (the root
+ * of its HOT chain), for the key (budget_id, period_start), in relation
+ * file file.  Counter updates change no indexed column, so they stay on
+ * that chain, and the next check fetches the row without an index descent.
+ */
+typedef struct CounterTid
+{
+	bool		valid;
+	ItemPointerData tid;
+	TimestampTz period_start;
+	Oid			file;
+} CounterTid;
+
 /* One enabled budget, as loaded from claudecost.budget and its exchange rate. */
 typedef struct BudgetDef
 {
@@ -116,17 +132,24 @@ typedef struct BudgetDef
 	TimestampTz cached_period_start;
 	TimestampTz cached_period_end;
 
+	/* Where this budget's counter row of the current bucket was found. */
+	CounterTid	spend_row;
+
 	/*
-	 * Heap TID of the counter row of spend_tid_bucket, as the primary key
-	 * index gave it (the root of its HOT chain), in the relation file
-	 * spend_tid_file.  Counter updates change no indexed column, so they
-	 * stay on that chain, and the next check of a calendar period fetches
-	 * the row without an index descent.
+	 * Rolling windows only: the sum of the window's closed hours (all but
+	 * the last), reused while the late-change marker row is the same
+	 * version.  See rolling_spend.
 	 */
-	bool		spend_tid_valid;
-	ItemPointerData spend_tid;
-	TimestampTz spend_tid_bucket;
-	Oid			spend_tid_file;
+	CounterTid	marker_row;
+	bool		closed_valid;
+	TimestampTz closed_first;
+	TimestampTz closed_last;
+	Numeric		closed_sum;		/* in cache_context */
+	ItemPointerData marker_version;
+	TransactionId marker_xmin;
+	bool		horizon_set;
+	TimestampTz horizon_hour;	/* the UTC hour horizon_xid was read in */
+	TransactionId horizon_xid;
 } BudgetDef;
 
 /* State of one applicable budget during a check, in USD. */
@@ -835,23 +858,24 @@ counter_scan_close(CounterScan *cs)
 }
 
 /*
- * Spend of the counter row at the TID that b remembers for bucket, when
- * that row is still there: false sends the caller to the index.  The row
- * is checked against its key, because a TID can be reused once VACUUM
- * removes a dead chain.  Under SERIALIZABLE the index scan runs instead,
- * so that it takes its predicate locks.
+ * True when the row at the TID remembered for (budget_id, period_start) is
+ * still that row and a version of it is visible; it is then in cs->slot.
+ * The key is checked because a TID can be reused once VACUUM removes a
+ * dead chain.  Under SERIALIZABLE the index scan runs instead, so that it
+ * takes its predicate locks.
  */
 static bool
-fetch_remembered_spend(CounterScan *cs, const BudgetDef *b, TimestampTz bucket, Numeric *spent)
+fetch_remembered(CounterScan *cs, const CounterTid *remembered, int64 budget_id,
+				 TimestampTz period_start)
 {
-	ItemPointerData tid = b->spend_tid;
+	ItemPointerData tid = remembered->tid;
 	bool		call_again = false;
 	bool		all_dead = false;
 	bool		isnull;
 	Datum		value;
 
-	if (!b->spend_tid_valid || b->spend_tid_bucket != bucket ||
-		b->spend_tid_file != cs->heap->rd_node.relNode || IsolationIsSerializable())
+	if (!remembered->valid || remembered->period_start != period_start ||
+		remembered->file != cs->heap->rd_node.relNode || IsolationIsSerializable())
 		return false;
 
 	/* VACUUM may have truncated the table since the TID was found. */
@@ -864,54 +888,188 @@ fetch_remembered_spend(CounterScan *cs, const BudgetDef *b, TimestampTz bucket, 
 								 cs->snapshot, cs->slot, &call_again, &all_dead))
 		return false;
 	value = slot_getattr(cs->slot, spend_budget_att, &isnull);
-	if (isnull || DatumGetInt64(value) != b->id)
+	if (isnull || DatumGetInt64(value) != budget_id)
 		return false;
 	value = slot_getattr(cs->slot, spend_start_att, &isnull);
-	if (isnull || DatumGetTimestampTz(value) != bucket)
-		return false;
-
-	value = slot_getattr(cs->slot, spend_spent_att, &isnull);
-	*spent = isnull ? numeric_zero() : DatumGetNumericCopy(value);
-	return true;
+	return !isnull && DatumGetTimestampTz(value) == period_start;
 }
 
-/*
- * Sum of the spend counters of budget b from first to last bucket.  A
- * calendar period has one counter row: its TID is remembered in b for the
- * next check.
- */
-static Numeric
-sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last)
+/* Starts an index scan of the counters of budget_id from first to last bucket. */
+static IndexScanDesc
+counter_range_scan(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
 {
+	IndexScanDesc scan = counter_index_scan(cs);
 	ScanKeyData key[3];
-	Numeric		sum = NULL;
-	bool		one_bucket = first == last;
-	IndexScanDesc scan;
-
-	if (one_bucket && fetch_remembered_spend(cs, b, last, &sum))
-		return sum;
-	scan = counter_index_scan(cs);
 
 	/* Keys on the columns of budget_spend_pkey: (budget_id, period_start). */
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(b->id));
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
 	ScanKeyInit(&key[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
 				TimestampTzGetDatum(first));
 	ScanKeyInit(&key[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
 				TimestampTzGetDatum(last));
 	index_rescan(scan, key, 3, NULL, 0);
+	return scan;
+}
+
+/*
+ * Reads the counter row (budget_id, period_start) into cs->slot, at the TID
+ * in *remembered when that is still the row, else through the index, and
+ * then remembers its TID.  False when no version of the row is visible.
+ */
+static bool
+read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered)
+{
+	IndexScanDesc scan;
+
+	if (fetch_remembered(cs, remembered, budget_id, period_start))
+		return true;
+
+	scan = counter_range_scan(cs, budget_id, period_start, period_start);
+	if (!index_getnext_slot(scan, ForwardScanDirection, cs->slot))
+		return false;
+	remembered->tid = scan->xs_heaptid;
+	remembered->period_start = period_start;
+	remembered->file = cs->heap->rd_node.relNode;
+	remembered->valid = true;
+	return true;
+}
+
+/* The spent column of the counter row in cs->slot, copied. */
+static Numeric
+slot_spent(CounterScan *cs)
+{
+	bool		isnull;
+	Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+	return isnull ? numeric_zero() : DatumGetNumericCopy(spent);
+}
+
+/* a + b, where either may be the shared zero. */
+static Numeric
+num_add_nonzero(Numeric a, Numeric b)
+{
+	if (a == numeric_zero())
+		return b;
+	if (b == numeric_zero())
+		return a;
+	return num_add(a, b);
+}
+
+/*
+ * Spend of the rolling window of b from first to last hour, at clock.
+ *
+ * Summing the window reads one counter row per hour.  Hours before the
+ * current one change only through late writes (rows for a past hour,
+ * updates, deletes, recounts), and claudecost.budget_apply_spend then
+ * also writes the budget's late-change marker, the counter row at
+ * period_start '-infinity' (spent 0) that claudecost.create_budget adds.
+ * So the sum of the closed hours is kept, with the version of the marker
+ * it was read with, and reused while the marker is the same version: a
+ * check then reads two rows, the marker and the current hour.
+ *
+ * A write into the hour that was current when it ran did not touch the
+ * marker, and may commit after that hour has closed.  Its transaction
+ * had an id before this backend first saw the clock in the new hour
+ * (horizon_xid), so a sum is kept and reused only under a snapshot whose
+ * xmin is at least horizon_xid: every such transaction has ended and its
+ * rows are in the sum.  Checks as of another time, and SERIALIZABLE
+ * transactions, read every hour.
+ */
+static Numeric
+rolling_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
+			  TimestampTz clock_hour)
+{
+	bool		reusable = false;
+	ItemPointerData version;
+	TransactionId version_xmin = InvalidTransactionId;
+	Numeric		closed = numeric_zero();
+	Numeric		current = numeric_zero();
+	IndexScanDesc scan;
+
+	ItemPointerSetInvalid(&version);
+	if (last == clock_hour && !IsolationIsSerializable())
+	{
+		if (!b->horizon_set || b->horizon_hour != last)
+		{
+			b->horizon_hour = last;
+			b->horizon_xid = ReadNextTransactionId();
+			b->horizon_set = true;
+			b->closed_valid = false;
+		}
+		reusable = TransactionIdFollowsOrEquals(cs->snapshot->xmin, b->horizon_xid) &&
+			read_counter(cs, b->id, DT_NOBEGIN, &b->marker_row);
+	}
+	if (reusable)
+	{
+		bool		isnull;
+
+		version = cs->slot->tts_tid;
+		version_xmin = DatumGetTransactionId(slot_getsysattr(cs->slot, MinTransactionIdAttributeNumber,
+															 &isnull));
+		if (b->closed_valid && b->closed_first == first && b->closed_last == last &&
+			ItemPointerEquals(&b->marker_version, &version) && b->marker_xmin == version_xmin)
+		{
+			if (read_counter(cs, b->id, last, &b->spend_row))
+				current = slot_spent(cs);
+			return num_add_nonzero(b->closed_sum, current);
+		}
+	}
+
+	scan = counter_range_scan(cs, b->id, first, last);
+	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
+	{
+		bool		isnull;
+		Datum		start = slot_getattr(cs->slot, spend_start_att, &isnull);
+		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		if (DatumGetTimestampTz(start) == last)
+			current = DatumGetNumericCopy(spent);
+		else
+			closed = closed == numeric_zero() ? DatumGetNumericCopy(spent)
+				: num_add(closed, DatumGetNumeric(spent));
+	}
+
+	if (reusable)
+	{
+		MemoryContext old_context = MemoryContextSwitchTo(cache_context);
+
+		b->closed_sum = closed == numeric_zero() ? closed : DatumGetNumericCopy(NumericGetDatum(closed));
+		MemoryContextSwitchTo(old_context);
+		b->closed_first = first;
+		b->closed_last = last;
+		b->marker_version = version;
+		b->marker_xmin = version_xmin;
+		b->closed_valid = true;
+	}
+	return num_add_nonzero(closed, current);
+}
+
+/*
+ * Sum of the spend counters of budget b from first to last bucket.  A
+ * calendar period has one counter row, read at its remembered TID.
+ */
+static Numeric
+sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
+		  TimestampTz clock_hour)
+{
+	IndexScanDesc scan;
+	Numeric		sum = NULL;
+
+	if (first == last)
+		return read_counter(cs, b->id, last, &b->spend_row) ? slot_spent(cs) : numeric_zero();
+	if (b->period == PERIOD_ROLLING)
+		return rolling_spend(cs, b, first, last, clock_hour);
+
+	scan = counter_range_scan(cs, b->id, first, last);
 	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
 	{
 		bool		isnull;
 		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
 
 		CHECK_FOR_INTERRUPTS();
-		if (one_bucket)
-		{
-			b->spend_tid = scan->xs_heaptid;
-			b->spend_tid_bucket = last;
-			b->spend_tid_file = cs->heap->rd_node.relNode;
-			b->spend_tid_valid = true;
-		}
 		if (isnull)
 			continue;
 		sum = sum == NULL ? DatumGetNumericCopy(spent) : num_add(sum, DatumGetNumeric(spent));
@@ -1049,6 +1207,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Numeric		zero = numeric_zero();
 	Numeric		estimate0;
 	TimestampTz clock;
+	TimestampTz clock_hour;
 	BudgetState best;
 	bool		found = false;
 	BudgetState *states;
@@ -1100,6 +1259,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	check_select(hold_relid);
 
 	clock = GetCurrentTimestamp();
+	clock_hour = clock - (clock % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
 	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
@@ -1118,7 +1278,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			continue;
 		s->def = b;
 		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
-		s->spent_usd = sum_spend(&spend_scan, b, first_bucket, bucket);
+		s->spent_usd = sum_spend(&spend_scan, b, first_bucket, bucket, clock_hour);
 		s->reserved_usd = numeric_zero();
 		s->wants_holds = clock >= s->period_start && clock < s->period_end;
 		count++;
