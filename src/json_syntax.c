@@ -8,24 +8,30 @@
  * "msg_A\uZZZZtwo" both become "msg_A".  It also takes raw control
  * characters inside strings, numbers such as 01, 1. and 1.e5 (it hands them
  * to strtod), and any byte up to 0x20 as white space.  json_check_tokens
- * rejects all of these, with jsonb's wording, in one pass over the text
- * that cJSON parsed.  cJSON itself still rejects structural errors, invalid
- * escape letters and unpaired surrogates.  This pass reports those escape
- * errors too, with a precise message, when it reaches them first.
+ * rejects all of these, with messages modelled on jsonb's, in one pass
+ * over the text that cJSON parsed.  cJSON itself still rejects structural
+ * errors, invalid escape letters and unpaired surrogates.  This pass
+ * reports those escape errors too, with a precise message, when it reaches
+ * them first.
  *
- * Most of a usage record is string content, so strings are scanned eight
- * bytes at a time for a quote, a backslash or a control character.
+ * Most of a usage record is string content, so strings are scanned 16 bytes
+ * at a time (8 without SSE2) for a quote, a backslash or a control
+ * character.
  */
 #include "postgres.h"
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 
 #include "json_syntax.h"
 
 /* Bytes of a token quoted in an error detail. */
 #define JSON_TOKEN_SNIPPET 40
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#else
 /* A 64-bit word with every byte set to b. */
 #define BYTES_OF(b) (UINT64CONST(0x0101010101010101) * (uint8) (b))
 
@@ -35,6 +41,7 @@
 
 /* True when a byte of word equals b. */
 #define HAS_BYTE(word, b) HAS_BYTE_BELOW((word) ^ BYTES_OF(b), 1)
+#endif
 
 /* JSON white space: space, tab, line feed and carriage return. */
 static inline bool
@@ -139,6 +146,54 @@ json_invalid_escape(const JsonTextPosition *position, const char *escape, const 
 }
 
 /*
+ * Returns the first byte in [p, limit) that is '"', '\\' or a control
+ * character, or limit.  With SSE2 (every x86-64 CPU) it tests 16 bytes at a
+ * time, otherwise 8.
+ */
+static inline const char *
+json_find_string_special(const char *p, const char *limit)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i backslash = _mm_set1_epi8('\\');
+	const __m128i control_max = _mm_set1_epi8(0x1F);
+
+	while (limit - p >= 16)
+	{
+		__m128i		bytes = _mm_loadu_si128((const __m128i *) p);
+
+		/* min(byte, 0x1F) == byte exactly when byte <= 0x1F, unsigned. */
+		__m128i		special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+														_mm_cmpeq_epi8(bytes, backslash)),
+										   _mm_cmpeq_epi8(_mm_min_epu8(bytes, control_max), bytes));
+		int			mask = _mm_movemask_epi8(special);
+
+		if (mask != 0)
+			return p + pg_rightmost_one_pos32((uint32) mask);
+		p += 16;
+	}
+#else
+	while (limit - p >= 8)
+	{
+		uint64		word;
+
+		memcpy(&word, p, sizeof(word));
+		if (HAS_BYTE_BELOW(word, 0x20) || HAS_BYTE(word, '"') || HAS_BYTE(word, '\\'))
+			break;
+		p += 8;
+	}
+#endif
+	for (; p < limit; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '"' || c == '\\' || c < 0x20)
+			return p;
+	}
+	return limit;
+}
+
+/*
  * Checks the string whose opening quote is at p and returns the position
  * after its closing quote, or limit when the string is not closed (cJSON
  * then reports where the text ends).
@@ -152,27 +207,13 @@ json_check_string(const JsonTextPosition *position, const char *p, const char *l
 		unsigned char c;
 		int			code;
 
-		/* Skip eight bytes at a time while none is '"', '\\' or a control character. */
-		while (limit - p >= 8)
-		{
-			uint64		word;
-
-			memcpy(&word, p, sizeof(word));
-			if (HAS_BYTE_BELOW(word, 0x20) || HAS_BYTE(word, '"') || HAS_BYTE(word, '\\'))
-				break;
-			p += 8;
-		}
+		p = json_find_string_special(p, limit);
 		if (p >= limit)
 			return limit;
 
 		c = (unsigned char) *p;
 		if (c == '"')
 			return p + 1;
-		if (c >= 0x20 && c != '\\')
-		{
-			p++;
-			continue;
-		}
 		if (c < 0x20)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
