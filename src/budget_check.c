@@ -920,14 +920,27 @@ static bool
 read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered)
 {
 	IndexScanDesc scan;
+	ItemPointerData root;
 
 	if (fetch_remembered(cs, remembered, budget_id, period_start))
 		return true;
 
+	/*
+	 * Fetching rewrites xs_heaptid to the visible member of the HOT chain,
+	 * so the root, which the next fetch must start from, is kept first.
+	 */
 	scan = counter_range_scan(cs, budget_id, period_start, period_start);
-	if (!index_getnext_slot(scan, ForwardScanDirection, cs->slot))
-		return false;
-	remembered->tid = scan->xs_heaptid;
+	for (;;)
+	{
+		ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+
+		if (tid == NULL)
+			return false;
+		root = *tid;
+		if (index_fetch_heap(scan, cs->slot))
+			break;
+	}
+	remembered->tid = root;
 	remembered->period_start = period_start;
 	remembered->file = cs->heap->rd_node.relNode;
 	remembered->valid = true;
@@ -1176,7 +1189,8 @@ remaining_of(BudgetState *s)
  * True when state a binds before b: higher action, then less headroom
  * (remaining / limit), then lower id.  Limits are positive, so the
  * headrooms compare as remaining(a) x limit(b) against remaining(b) x
- * limit(a), exactly and without a numeric division.
+ * limit(a), exactly and without a numeric division; equal limits need no
+ * multiplication.
  */
 static bool
 binds_before(BudgetState *a, BudgetState *b)
@@ -1185,8 +1199,11 @@ binds_before(BudgetState *a, BudgetState *b)
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(num_mul(remaining_of(a), b->def->limit_usd),
-				num_mul(remaining_of(b), a->def->limit_usd));
+	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
+		c = num_cmp(remaining_of(a), remaining_of(b));
+	else
+		c = num_cmp(num_mul(remaining_of(a), b->def->limit_usd),
+					num_mul(remaining_of(b), a->def->limit_usd));
 	if (c != 0)
 		return c < 0;
 	return a->def->id < b->def->id;
