@@ -1234,11 +1234,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Snapshot	snapshot;
 	int			i;
 
-	if (estimate != NULL && num_cmp(estimate, numeric_zero()) < 0)
+	if (estimate != NULL &&
+		(numeric_is_nan(estimate) || numeric_is_inf(estimate) || num_cmp(estimate, numeric_zero()) < 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid estimated_cost \"%s\"", num_text(estimate)),
-				 errhint("Give the estimated cost of the request in USD, zero or more.")));
+				 errhint("Give the estimated cost of the request in USD, a finite amount of zero or more.")));
 	if (as_of_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
