@@ -1063,3 +1063,92 @@ BEGIN
         'currency', r.currency);
 END
 $$;
+
+-- reconcile() refuses a cost report in a currency other than USD, and
+-- resolves the report's model names as the ledger view does.
+CREATE OR REPLACE FUNCTION claudecost.reconcile(cost_report jsonb)
+RETURNS TABLE (day date, model text, report_amount numeric, ledger_amount numeric,
+               difference numeric, status text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pages jsonb;
+    bad record;
+BEGIN
+    IF cost_report IS NULL THEN
+        RAISE EXCEPTION 'cost report must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    pages := CASE jsonb_typeof(cost_report) WHEN 'array' THEN cost_report
+                                            ELSE jsonb_build_array(cost_report) END;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(pages) pg
+               WHERE jsonb_typeof(pg) <> 'object' OR jsonb_typeof(pg->'data') IS DISTINCT FROM 'array') THEN
+        RAISE EXCEPTION 'invalid cost report'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
+    END IF;
+
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
+    SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
+    WHERE l.day IS NULL
+       OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
+    LIMIT 1;
+    IF FOUND AND bad.day IS NULL THEN
+        RAISE EXCEPTION 'missing starting_at in cost report bucket'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Each bucket of a cost report needs its starting_at time.';
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid amount "%" in cost report', bad.amount
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Amounts are decimal strings in US cents, such as "123.78912".';
+    END IF;
+
+    RETURN QUERY
+    WITH report AS (
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
+        FROM claudecost.reconcile_lines(pages) l
+        WHERE l.amount IS NOT NULL
+        GROUP BY 1, 2
+    ),
+    report_day AS (
+        SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l
+    ),
+    ledger AS (
+        SELECT a.day, a.model, sum(a.amount) AS amount
+        FROM claudecost.admin_cost_report a
+        WHERE a.day IN (SELECT d.day FROM report_day d)
+        GROUP BY a.day, a.model
+    )
+    SELECT x.line_day, x.line_model, x.report_cents, x.ledger_cents,
+           pg_catalog.trim_scale(x.ledger_cents - x.report_cents),
+           CASE WHEN x.in_report AND NOT x.in_ledger THEN 'missing_in_ledger'
+                WHEN x.in_ledger AND NOT x.in_report THEN 'missing_in_report'
+                WHEN x.report_cents = x.ledger_cents THEN 'match'
+                ELSE 'mismatch' END
+    FROM (
+        SELECT coalesce(r.day, g.day) AS line_day, coalesce(r.model, g.model) AS line_model,
+               pg_catalog.trim_scale(coalesce(r.amount, 0)) AS report_cents,
+               pg_catalog.trim_scale(coalesce(g.amount, 0)) AS ledger_cents,
+               r.day IS NOT NULL AS in_report, g.day IS NOT NULL AS in_ledger
+        FROM report r
+        FULL JOIN ledger g ON g.day = r.day AND g.model IS NOT DISTINCT FROM r.model
+    ) x
+    ORDER BY x.line_day, x.line_model COLLATE "C";
+END;
+$$;
