@@ -2838,12 +2838,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A report period needs finite bounds.';
     END IF;
-    IF pg_catalog.date_part('epoch', end_time) - pg_catalog.date_part('epoch', start_time) > 36525 * 86400 THEN
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
         RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
-                                             pg_catalog.floor((pg_catalog.date_part('epoch', end_time)
-                                                               - pg_catalog.date_part('epoch', start_time)) / 86400)),
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
                   HINT = 'Split the period into reports of at most 100 years.';
     END IF;
     RETURN end_time;
