@@ -186,7 +186,7 @@ load_aliases(void)
 	}
 }
 
-/* A model_pattern column as UTF-8 for PCRE2; SQL_ASCII bytes that are not UTF-8 are an invalid pattern. */
+/* Converts a model_pattern column to UTF-8 for PCRE2 and rejects SQL_ASCII bytes that are not UTF-8. */
 static char *
 model_pattern_utf8(const char *text)
 {
