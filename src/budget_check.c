@@ -161,7 +161,6 @@ typedef struct BudgetState
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
 	Numeric		projected_usd;	/* spent + reserved + estimate */
-	Numeric		remaining_usd;	/* limit - projected, computed on first use */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -920,14 +919,27 @@ static bool
 read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered)
 {
 	IndexScanDesc scan;
+	ItemPointerData root;
 
 	if (fetch_remembered(cs, remembered, budget_id, period_start))
 		return true;
 
+	/*
+	 * Fetching rewrites xs_heaptid to the visible member of the HOT chain,
+	 * so the root, which the next fetch must start from, is kept first.
+	 */
 	scan = counter_range_scan(cs, budget_id, period_start, period_start);
-	if (!index_getnext_slot(scan, ForwardScanDirection, cs->slot))
-		return false;
-	remembered->tid = scan->xs_heaptid;
+	for (;;)
+	{
+		ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+
+		if (tid == NULL)
+			return false;
+		root = *tid;
+		if (index_fetch_heap(scan, cs->slot))
+			break;
+	}
+	remembered->tid = root;
 	remembered->period_start = period_start;
 	remembered->file = cs->heap->rd_node.relNode;
 	remembered->valid = true;
@@ -1163,20 +1175,12 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* limit - projected spend of a state, computed on first use. */
-static Numeric
-remaining_of(BudgetState *s)
-{
-	if (s->remaining_usd == NULL)
-		s->remaining_usd = num_sub(s->def->limit_usd, s->projected_usd);
-	return s->remaining_usd;
-}
-
 /*
  * True when state a binds before b: higher action, then less headroom
- * (remaining / limit), then lower id.  Limits are positive, so the
- * headrooms compare as remaining(a) x limit(b) against remaining(b) x
- * limit(a), exactly and without a numeric division.
+ * (limit - projected, as a share of the limit), then lower id.  Limits are
+ * positive, so a has less headroom exactly when projected(a) x limit(b) >
+ * projected(b) x limit(a): no subtraction or numeric division, and no
+ * multiplication for equal limits.
  */
 static bool
 binds_before(BudgetState *a, BudgetState *b)
@@ -1185,10 +1189,13 @@ binds_before(BudgetState *a, BudgetState *b)
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(num_mul(remaining_of(a), b->def->limit_usd),
-				num_mul(remaining_of(b), a->def->limit_usd));
+	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
+		c = num_cmp(a->projected_usd, b->projected_usd);
+	else
+		c = num_cmp(num_mul(a->projected_usd, b->def->limit_usd),
+					num_mul(b->projected_usd, a->def->limit_usd));
 	if (c != 0)
-		return c < 0;
+		return c > 0;
 	return a->def->id < b->def->id;
 }
 
@@ -1217,11 +1224,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Snapshot	snapshot;
 	int			i;
 
-	if (estimate != NULL && num_cmp(estimate, numeric_zero()) < 0)
+	if (estimate != NULL &&
+		(numeric_is_nan(estimate) || numeric_is_inf(estimate) || num_cmp(estimate, numeric_zero()) < 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid estimated_cost \"%s\"", num_text(estimate)),
-				 errhint("Give the estimated cost of the request in USD, zero or more.")));
+				 errhint("Give the estimated cost of the request in USD, a finite amount of zero or more.")));
 	if (as_of_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1304,7 +1312,6 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
-		s->remaining_usd = NULL;
 		if (!found || binds_before(s, &best))
 		{
 			best = *s;
@@ -1329,9 +1336,11 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		const BudgetDef *b = best.def;
 		Numeric		spent = from_usd(b, best.spent_usd);
 		Numeric		reserved = from_usd(b, best.reserved_usd);
-		Numeric		remaining = num_sub(num_sub(b->amount, spent), reserved);
+		Numeric		remaining = num_sub(b->amount, spent);
 		char	   *message;
 
+		if (reserved != zero)
+			remaining = num_sub(remaining, reserved);
 		if (unpriced_blocks)
 			message = unpriced_message(model);
 		else if (best.action == ACTION_BLOCK)
