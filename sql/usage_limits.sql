@@ -40,6 +40,10 @@ FROM claudecost.usage ORDER BY occurred_at;
 -- An UPDATE cannot move a row out of the range.
 UPDATE claudecost.usage SET occurred_at = 'infinity' WHERE occurred_at < '1971-01-01';
 
+-- ingest() stores the timestamp of a Claude Code log line through the same
+-- trigger.
+SELECT claudecost.ingest('{"type":"assistant","sessionId":"s1","message":{"id":"msg_year_2300","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":1}},"requestId":"req_year_2300","uuid":"u1","timestamp":"2300-01-01T00:00:00.000Z"}');
+
 -- The CHECK constraint holds the same bounds when triggers do not run.
 SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'usage_occurred_at_range';
 SET session_replication_role = replica;
@@ -91,6 +95,9 @@ SELECT * FROM claudecost.verify() WHERE NOT ok;
 INSERT INTO claudecost.usage (model, input_tokens, user_id)
 SELECT 'claude-sonnet-4-5', 1, string_agg(md5(i::text), '') FROM generate_series(1, 100) i;
 INSERT INTO claudecost.usage (model, input_tokens) VALUES (repeat('m', 100000), 1);
+-- A name longer than any storable model resolves to no model, without
+-- running the rewrite rules on it.
+SELECT claudecost.resolve_model(repeat('m', 100000)) IS NULL AS long_name_unknown;
 SELECT c AS column_name, pg_temp.sqlstate_of(format(
            'INSERT INTO claudecost.usage (model, input_tokens, %I) VALUES (%L, 1, repeat(%L, 513))',
            c, 'claude-sonnet-4-5', 'x')) AS bytes_513,

@@ -367,6 +367,13 @@ price_cache_resolve_model(const char *name)
 	if (model != NULL)
 		return model;
 
+	/*
+	 * No usage row can hold a longer name, so it names no model.  The rewrite
+	 * rules are not tried: their output buffer is capped at 64 KB.
+	 */
+	if (strlen(name) > USAGE_KEY_TEXT_MAX_BYTES)
+		return NULL;
+
 	if (strlen(name) >= RESOLVED_NAME_MAX)
 		return resolve_with_patterns(name);
 

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "claudecost.h"
 #include "pricing.h"
 
 /*
@@ -160,13 +161,12 @@ check_occurred_at(TimestampTz occurred_at)
 }
 
 /*
- * Maximum size in bytes of the text columns that rollup keys or unique
- * indexes contain.  A btree entry holds at most 2704 bytes: the key of
- * usage_hourly has five of these columns (project_id, model, user_id,
- * api_key_id, workspace_id), and five values of 512 incompressible bytes
- * still fit with the hour and the short columns.
+ * Text columns that rollup keys or unique indexes contain, each limited to
+ * USAGE_KEY_TEXT_MAX_BYTES (512) bytes.  A btree entry holds at most 2704
+ * bytes.  The key of usage_hourly has five of these columns (project_id,
+ * model, user_id, api_key_id, workspace_id), and five values of 512
+ * incompressible bytes still fit with the hour and the short columns.
  */
-#define USAGE_KEY_TEXT_MAX_BYTES 512
 
 static const char *const usage_key_text_columns[] = {
 	"request_id", "model", "user_id", "project_id", "api_key_id", "workspace_id", "prompt_hash"
