@@ -999,7 +999,7 @@ COMMENT ON VIEW claudecost.hourly_usage IS
 -- Every UTC day from the first to the last day with usage, zero days
 -- included, with a trailing 7-day average.  The zero days are generated only
 -- between 1970-01-01 and 2199-12-31, the range that the constraint
--- usage_occurred_at_range allows, so the view has at most some 84,000 rows.
+-- usage_occurred_at_range allows, so the view has at most 84,006 rows.
 -- Days with usage outside that range (rows stored before the constraint
 -- existed) are listed without zero days around them.
 CREATE VIEW claudecost.cost_trends AS

@@ -230,7 +230,7 @@ pcre2_util_to_utf8(const char *text)
 
 	/*
 	 * SQL_ASCII stores bytes without an encoding, so there is nothing to
-	 * convert from: bytes that are not valid UTF-8 cannot be matched.
+	 * convert from.  Bytes that are not valid UTF-8 cannot be matched.
 	 */
 	if (GetDatabaseEncoding() == PG_SQL_ASCII)
 		return pg_verify_mbstr(PG_UTF8, text, length, true) ? (char *) text : NULL;

@@ -162,7 +162,7 @@ check_occurred_at(TimestampTz occurred_at)
 
 /*
  * Text columns that rollup keys or unique indexes contain, each limited to
- * USAGE_KEY_TEXT_MAX_BYTES (512) bytes.  A btree entry holds at most 2704
+ * USAGE_KEY_TEXT_MAX_BYTES (512) bytes.  A btree entry can be at most 2704
  * bytes.  The key of usage_hourly has five of these columns (project_id,
  * model, user_id, api_key_id, workspace_id), and five values of 512
  * incompressible bytes still fit with the hour and the short columns.
