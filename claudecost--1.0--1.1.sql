@@ -1061,139 +1061,6 @@ BEGIN
         'is_warning', pg_catalog.cardinality(r.warn_at) > 0 AND r.spent_usd >= r.warn_at[1] * r.limit_usd,
         'is_exceeded', r.spent_usd > r.limit_usd,
         'currency', r.currency);
-------------------------------------------------------------------------
--- claudecost.ingest_lines checks its staging table (schema/60_ingest.sql)
-------------------------------------------------------------------------
-
--- A NULL staging table, a relation without the columns line_number and
--- line, and lines whose line_number is NULL (which were skipped without a
--- trace) raise typed errors before any line is ingested.
-CREATE OR REPLACE FUNCTION claudecost.ingest_lines(
-    staging regclass,
-    file_name text DEFAULT NULL,
-    user_id text DEFAULT NULL,
-    project_id text DEFAULT NULL,
-    tags text[] DEFAULT NULL,
-    whole_file boolean DEFAULT false,
-    OUT lines bigint,
-    OUT rows_changed bigint,
-    OUT errors bigint)
-RETURNS record
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    chunk record;
-    line_row record;
-    error_state text;
-    error_message text;
-    error_detail text;
-    relation_kind "char";
-    column_name text;
-    column_type regtype;
-BEGIN
-    IF staging IS NULL THEN
-        RAISE EXCEPTION 'staging table cannot be NULL'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'Pass the table or view that holds the lines, such as ''my_lines''::regclass.';
-    END IF;
-    SELECT c.relkind INTO relation_kind FROM pg_catalog.pg_class c WHERE c.oid = staging;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'relation with OID % does not exist', staging::oid
-            USING ERRCODE = 'undefined_table';
-    END IF;
-    IF relation_kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
-        RAISE EXCEPTION 'staging relation % is not a table or view', staging
-            USING ERRCODE = 'wrong_object_type';
-    END IF;
-    FOREACH column_name IN ARRAY ARRAY['line_number', 'line'] LOOP
-        SELECT a.atttypid::regtype INTO column_type
-          FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid = staging AND a.attname = column_name
-           AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'staging table % needs the columns "line_number" and "line"', staging
-                USING ERRCODE = 'undefined_column',
-                      DETAIL = pg_catalog.format('It has no column "%s".', column_name),
-                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that renames its columns.';
-        END IF;
-        IF (column_name = 'line_number'
-            AND column_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype))
-           OR (column_name = 'line'
-               AND column_type NOT IN ('text'::regtype, 'character varying'::regtype)) THEN
-            RAISE EXCEPTION 'column "%" of staging table % must be %, not %', column_name, staging,
-                CASE column_name WHEN 'line' THEN 'text' ELSE 'an integer' END, column_type
-                USING ERRCODE = 'datatype_mismatch',
-                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that casts its columns.';
-        END IF;
-    END LOOP;
-
-    lines := 0;
-    rows_changed := 0;
-    errors := 0;
-
-    -- In chunks, the lines without a number form a group that sorts first.
-    FOR chunk IN EXECUTE CASE WHEN whole_file
-        THEN pg_catalog.format(
-            'SELECT NULL::bigint AS first_line, NULL::bigint AS last_line, pg_catalog.count(*) AS n,'
-            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
-            ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS payload'
-            ' FROM %s', staging)
-        ELSE pg_catalog.format(
-            'SELECT pg_catalog.min(line_number) AS first_line, pg_catalog.max(line_number) AS last_line,'
-            ' pg_catalog.count(*) AS n,'
-            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
-            ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) FILTER (WHERE line ~ ''\S'') AS payload'
-            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1 NULLS FIRST', staging)
-        END
-    LOOP
-        IF chunk.unnumbered > 0 THEN
-            RAISE EXCEPTION 'staging table % has lines whose line_number is NULL', staging
-                USING ERRCODE = 'null_value_not_allowed',
-                      DETAIL = pg_catalog.format('Lines without a number: %s.  A line without a number can be neither retried alone nor recorded in claudecost.ingest_error, so no line was ingested.', chunk.unnumbered),
-                      HINT = 'Number the lines from 1, for example with a column line_number bigint GENERATED ALWAYS AS IDENTITY.';
-        END IF;
-        lines := lines + chunk.n;
-        CONTINUE WHEN chunk.payload IS NULL OR chunk.payload !~ '\S';
-
-        BEGIN
-            rows_changed := rows_changed
-                + claudecost.ingest(chunk.payload, user_id, project_id, tags);
-        EXCEPTION WHEN OTHERS THEN
-            IF whole_file THEN
-                GET STACKED DIAGNOSTICS
-                    error_state = RETURNED_SQLSTATE,
-                    error_message = MESSAGE_TEXT,
-                    error_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
-                VALUES (file_name, NULL, error_state, error_message, NULLIF(error_detail, ''));
-                errors := errors + 1;
-                CONTINUE;
-            END IF;
-
-            -- A line of this chunk failed: ingest its lines one by one.
-            FOR line_row IN EXECUTE pg_catalog.format(
-                'SELECT line_number, line FROM %s WHERE line_number BETWEEN $1 AND $2'
-                ' ORDER BY line_number', staging)
-                USING chunk.first_line, chunk.last_line
-            LOOP
-                CONTINUE WHEN line_row.line IS NULL OR line_row.line !~ '\S';
-                BEGIN
-                    rows_changed := rows_changed
-                        + claudecost.ingest(line_row.line, user_id, project_id, tags);
-                EXCEPTION WHEN OTHERS THEN
-                    GET STACKED DIAGNOSTICS
-                        error_state = RETURNED_SQLSTATE,
-                        error_message = MESSAGE_TEXT,
-                        error_detail = PG_EXCEPTION_DETAIL;
-                    INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
-                    VALUES (file_name, line_row.line_number, error_state, error_message,
-                            NULLIF(error_detail, ''));
-                    errors := errors + 1;
-                END;
-            END LOOP;
-        END;
-    END LOOP;
 END
 $$;
 
@@ -1621,3 +1488,139 @@ WINDOW w AS (ORDER BY s.day), w7 AS (ORDER BY s.day ROWS BETWEEN 6 PRECEDING AND
 ALTER VIEW claudecost.cost_trends SET (security_invoker = true);
 REVOKE ALL ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) FROM PUBLIC;
 SELECT claudecost.grant_roles();
+
+------------------------------------------------------------------------
+-- claudecost.ingest_lines checks its staging table (schema/60_ingest.sql)
+------------------------------------------------------------------------
+
+-- A NULL staging table, a relation without the columns line_number and
+-- line, and lines whose line_number is NULL (which were skipped without a
+-- trace) raise typed errors before any line is ingested.
+CREATE OR REPLACE FUNCTION claudecost.ingest_lines(
+    staging regclass,
+    file_name text DEFAULT NULL,
+    user_id text DEFAULT NULL,
+    project_id text DEFAULT NULL,
+    tags text[] DEFAULT NULL,
+    whole_file boolean DEFAULT false,
+    OUT lines bigint,
+    OUT rows_changed bigint,
+    OUT errors bigint)
+RETURNS record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chunk record;
+    line_row record;
+    error_state text;
+    error_message text;
+    error_detail text;
+    relation_kind "char";
+    column_name text;
+    column_type regtype;
+BEGIN
+    IF staging IS NULL THEN
+        RAISE EXCEPTION 'staging table cannot be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the table or view that holds the lines, such as ''my_lines''::regclass.';
+    END IF;
+    SELECT c.relkind INTO relation_kind FROM pg_catalog.pg_class c WHERE c.oid = staging;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', staging::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF relation_kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'staging relation % is not a table or view', staging
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    FOREACH column_name IN ARRAY ARRAY['line_number', 'line'] LOOP
+        SELECT a.atttypid::regtype INTO column_type
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = staging AND a.attname = column_name
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'staging table % needs the columns "line_number" and "line"', staging
+                USING ERRCODE = 'undefined_column',
+                      DETAIL = pg_catalog.format('It has no column "%s".', column_name),
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that renames its columns.';
+        END IF;
+        IF (column_name = 'line_number'
+            AND column_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype))
+           OR (column_name = 'line'
+               AND column_type NOT IN ('text'::regtype, 'character varying'::regtype)) THEN
+            RAISE EXCEPTION 'column "%" of staging table % must be %, not %', column_name, staging,
+                CASE column_name WHEN 'line' THEN 'text' ELSE 'an integer' END, column_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that casts its columns.';
+        END IF;
+    END LOOP;
+
+    lines := 0;
+    rows_changed := 0;
+    errors := 0;
+
+    -- In chunks, the lines without a number form a group that sorts first.
+    FOR chunk IN EXECUTE CASE WHEN whole_file
+        THEN pg_catalog.format(
+            'SELECT NULL::bigint AS first_line, NULL::bigint AS last_line, pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
+            ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS payload'
+            ' FROM %s', staging)
+        ELSE pg_catalog.format(
+            'SELECT pg_catalog.min(line_number) AS first_line, pg_catalog.max(line_number) AS last_line,'
+            ' pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
+            ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) FILTER (WHERE line ~ ''\S'') AS payload'
+            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1 NULLS FIRST', staging)
+        END
+    LOOP
+        IF chunk.unnumbered > 0 THEN
+            RAISE EXCEPTION 'staging table % has lines whose line_number is NULL', staging
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = pg_catalog.format('Lines without a number: %s.  A line without a number can be neither retried alone nor recorded in claudecost.ingest_error, so no line was ingested.', chunk.unnumbered),
+                      HINT = 'Number the lines from 1, for example with a column line_number bigint GENERATED ALWAYS AS IDENTITY.';
+        END IF;
+        lines := lines + chunk.n;
+        CONTINUE WHEN chunk.payload IS NULL OR chunk.payload !~ '\S';
+
+        BEGIN
+            rows_changed := rows_changed
+                + claudecost.ingest(chunk.payload, user_id, project_id, tags);
+        EXCEPTION WHEN OTHERS THEN
+            IF whole_file THEN
+                GET STACKED DIAGNOSTICS
+                    error_state = RETURNED_SQLSTATE,
+                    error_message = MESSAGE_TEXT,
+                    error_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
+                VALUES (file_name, NULL, error_state, error_message, NULLIF(error_detail, ''));
+                errors := errors + 1;
+                CONTINUE;
+            END IF;
+
+            -- A line of this chunk failed: ingest its lines one by one.
+            FOR line_row IN EXECUTE pg_catalog.format(
+                'SELECT line_number, line FROM %s WHERE line_number BETWEEN $1 AND $2'
+                ' ORDER BY line_number', staging)
+                USING chunk.first_line, chunk.last_line
+            LOOP
+                CONTINUE WHEN line_row.line IS NULL OR line_row.line !~ '\S';
+                BEGIN
+                    rows_changed := rows_changed
+                        + claudecost.ingest(line_row.line, user_id, project_id, tags);
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS
+                        error_state = RETURNED_SQLSTATE,
+                        error_message = MESSAGE_TEXT,
+                        error_detail = PG_EXCEPTION_DETAIL;
+                    INSERT INTO claudecost.ingest_error (file_name, line_number, sqlstate, message, detail)
+                    VALUES (file_name, line_row.line_number, error_state, error_message,
+                            NULLIF(error_detail, ''));
+                    errors := errors + 1;
+                END;
+            END LOOP;
+        END;
+    END LOOP;
+END
+$$;
