@@ -1,5 +1,6 @@
 -- claudecost.ingest: timestamps read from records (a gateway's created, a
--- Claude Code timestamp) must fall in 1970..9999 UTC, and a time zone
+-- Claude Code timestamp) must fall in 1970..2199 UTC, the range of
+-- claudecost.usage.occurred_at, and the error names the field.  A time zone
 -- offset beyond 15:59 hours raises 22009 naming the field.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS claudecost CASCADE;
@@ -35,8 +36,9 @@ CREATE TEMP TABLE created_case (n int, created text);
 INSERT INTO created_case VALUES
     (1, '0'),
     (2, '1764892800'),
-    (3, '253402300799'),
-    (4, '253402300800'),
+    (3, '7258118399'),
+    (4, '7258118400'),
+    (8, '253402300799'),
     (5, '1764892800000'),
     (6, '9223372036854'),
     (7, '-1');
@@ -55,8 +57,9 @@ INSERT INTO timestamp_case VALUES
     (2, '1969-12-31T23:59:59.999999Z'),
     (3, '1970-01-01T00:30:00+01:00'),
     (4, '0001-01-01T00:00:00Z'),
-    (5, '9999-12-31T23:59:59.999999Z'),
-    (6, '9999-12-31T23:00:00-05:00'),
+    (5, '2199-12-31T23:59:59.999999Z'),
+    (6, '2199-12-31T23:00:00-05:00'),
+    (13, '9999-12-31T23:59:59Z'),
     (7, '2025-06-02T18:46:59+15:59'),
     (8, '2025-06-02T18:46:59-15:59'),
     (9, '2025-06-02T18:46:59+16:00'),

@@ -16,11 +16,13 @@
 
 /*
  * Timestamps read from records must fall in [1970-01-01T00:00:00Z,
- * 10000-01-01T00:00:00Z): a value outside is a broken clock or a unit
- * error (milliseconds read as seconds), not the time of an API request.
+ * 2200-01-01T00:00:00Z), the range that the CHECK constraint on
+ * claudecost.usage.occurred_at accepts.  A value outside is a broken clock
+ * or a unit error (milliseconds read as seconds), and rejecting it here
+ * names the field it came from.
  */
 #define UNIX_EPOCH_SECONDS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
-#define MAX_UNIX_SECONDS INT64CONST(253402300799)	/* 9999-12-31T23:59:59Z */
+#define MAX_UNIX_SECONDS INT64CONST(7258118399)	/* 2199-12-31T23:59:59Z */
 #define MIN_OCCURRED_AT (-UNIX_EPOCH_SECONDS * USECS_PER_SEC)
 #define END_OCCURRED_AT ((MAX_UNIX_SECONDS + 1 - UNIX_EPOCH_SECONDS) * USECS_PER_SEC)
 
@@ -161,7 +163,7 @@ is_iso8601_with_zone(const char *value)
  * ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE naming the field.  A
  * well-formed value with a field out of range (month 13) raises
  * timestamptz_in's ERRCODE_DATETIME_FIELD_OVERFLOW with the field in the
- * context; one outside 1970..9999 (UTC) raises the same SQLSTATE naming
+ * context; one outside 1970..2199 (UTC) raises the same SQLSTATE naming
  * the field.
  */
 TimestampTz
@@ -207,14 +209,14 @@ parse_timestamp(const char *value, const char *prefix, const char *key)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
 				 errmsg("field \"%s%s\" is out of range: \"%s\"", prefix, key, value),
-				 errdetail("Timestamps must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z.")));
+				 errdetail("Timestamps must be from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59.999999Z.")));
 	return timestamp;
 }
 
 /*
  * Converts the Unix time in seconds of a field to a timestamp.  Raises
  * ERRCODE_DATETIME_FIELD_OVERFLOW naming the field when it is outside
- * 1970..9999 (UTC).
+ * 1970..2199 (UTC).
  */
 TimestampTz
 unix_seconds_to_timestamp(int64 seconds, const char *prefix, const char *key)
@@ -223,6 +225,6 @@ unix_seconds_to_timestamp(int64 seconds, const char *prefix, const char *key)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
 				 errmsg("field \"%s%s\" is out of range: " INT64_FORMAT, prefix, key, seconds),
-				 errdetail("Unix times must be from 0 (1970-01-01T00:00:00Z) to 253402300799 (9999-12-31T23:59:59Z) seconds.")));
+				 errdetail("Unix times must be from 0 (1970-01-01T00:00:00Z) to 7258118399 (2199-12-31T23:59:59Z) seconds.")));
 	return (seconds - UNIX_EPOCH_SECONDS) * USECS_PER_SEC;
 }
