@@ -40,8 +40,8 @@ FROM claudecost.usage ORDER BY occurred_at;
 -- An UPDATE cannot move a row out of the range.
 UPDATE claudecost.usage SET occurred_at = 'infinity' WHERE occurred_at < '1971-01-01';
 
--- ingest() stores the timestamp of a Claude Code log line through the same
--- trigger.
+-- ingest() checks the timestamp of a Claude Code log line against the same
+-- range before the trigger runs, and names the JSON field.
 SELECT claudecost.ingest('{"type":"assistant","sessionId":"s1","message":{"id":"msg_year_2300","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":1,"output_tokens":1}},"requestId":"req_year_2300","uuid":"u1","timestamp":"2300-01-01T00:00:00.000Z"}');
 
 -- The CHECK constraint holds the same bounds when triggers do not run.
