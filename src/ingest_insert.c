@@ -11,15 +11,22 @@
  * one of the record that last changed the row.  The pricing trigger on usage
  * prices the inserted or updated row.
  *
- * Locking rule: before it looks up a request_id, ingest takes a
- * transaction-level advisory lock on (INGEST_LOCK_CLASS, hashtext(request_id)),
- * so concurrent ingests of one request_id run one after the other and the
- * second one finds the row of the first.  This needs no unique index on
- * request_id alone, so it works unchanged on the plain ledger (UNIQUE
- * (request_id)), on a ledger partitioned by occurred_at (UNIQUE (request_id,
- * occurred_at)) and on one keyed by tenant (UNIQUE (project_id,
- * request_id)), where INSERT ... ON CONFLICT (request_id) raises 42P10.  A
- * plain INSERT by an application takes no such lock.
+ * Locking rule: before it writes a request_id, ingest takes a
+ * transaction-level advisory lock on (INGEST_LOCK_CLASS, hashtext(request_id))
+ * and looks the request_id up under it.  Concurrent ingests of one
+ * request_id therefore run one after the other, and the second one finds
+ * the row of the first.  A replay that finds a row covering it writes nothing and
+ * takes no lock.  This needs no unique index on request_id alone, so it
+ * works unchanged on the plain ledger (UNIQUE (request_id)), on a ledger
+ * partitioned by occurred_at (UNIQUE (request_id, occurred_at)) and on one
+ * keyed by tenant (UNIQUE (project_id, request_id)).  On the last two,
+ * INSERT ... ON CONFLICT (request_id) raises 42P10.  A plain INSERT by an
+ * application takes no such lock: when it inserts a request_id that an ingest
+ * writes at the same time, one of them fails with a unique violation (23505)
+ * on the plain ledger, and both rows are kept on the other two.
+ *
+ * NOTE: two request_ids whose hashtext values are equal share a lock, so
+ * their ingests wait for each other although they touch different rows.
  *
  * Under REPEATABLE READ and SERIALIZABLE the lookup reads the latest
  * committed rows and the write checks them against the transaction
@@ -116,42 +123,65 @@ static const char *const update_sql =
 "  AND u.occurred_at OPERATOR(pg_catalog.=) $20 AND" MERGE_CHANGES;
 
 /*
- * Many records in one statement, one array per column; $2, $3 and $4 are
- * the caller's user_id, project_id and tags.  The records have distinct
- * request_ids.  Records whose request_id is stored update that row, the
+ * The records of a batch as rows r, from one array per column; $2, $3 and
+ * $4 are the caller's user_id, project_id and tags.  The records have
+ * distinct request_ids.
+ */
+#define BATCH_RECORDS \
+"  SELECT r.request_id, coalesce(r.occurred_at, pg_catalog.now()) AS occurred_at, r.model," \
+"   $2 AS user_id, coalesce($3, r.project_id) AS project_id, r.session_id, $4 AS tags," \
+"   coalesce(r.service_tier, 'standard') AS service_tier, r.inference_geo, r.speed," \
+"   r.input_tokens, r.output_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens," \
+"   r.cache_read_tokens, r.web_search_requests, r.web_fetch_requests," \
+"   r.metadata::pg_catalog.jsonb AS metadata" \
+"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5), pg_catalog.unnest($6)," \
+"   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9)," \
+"   pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12)," \
+"   pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15)," \
+"   pg_catalog.unnest($16), pg_catalog.unnest($17), pg_catalog.unnest($18)," \
+"   pg_catalog.unnest($19))" \
+"   AS r(request_id, occurred_at, model, project_id, session_id, service_tier," \
+"   inference_geo, speed, input_tokens, output_tokens, cache_write_5m_tokens," \
+"   cache_write_1h_tokens, cache_read_tokens, web_search_requests," \
+"   web_fetch_requests, metadata)"
+
+#define BATCH_INSERT \
+"  INSERT INTO claudecost.usage" USAGE_COLUMNS \
+"  SELECT r.request_id, r.occurred_at, r.model, r.user_id, r.project_id, r.session_id, r.tags," \
+"   r.service_tier, r.inference_geo, r.speed, r.input_tokens, r.output_tokens," \
+"   r.cache_write_5m_tokens, r.cache_write_1h_tokens, r.cache_read_tokens," \
+"   r.web_search_requests, r.web_fetch_requests, r.metadata"
+
+#define BATCH_UPDATE \
+"  UPDATE claudecost.usage AS u SET" MERGE_SET
+
+/* How many of the batch's request_ids ($1) are stored. */
+static const char *const batch_lookup_sql =
+"SELECT pg_catalog.count(*) FROM pg_catalog.unnest($1) AS k(request_id)"
+" WHERE EXISTS (SELECT FROM claudecost.usage u"
+"               WHERE u.request_id OPERATOR(pg_catalog.=) k.request_id)";
+
+/* A batch of which no request_id is stored. */
+static const char *const batch_insert_sql =
+BATCH_INSERT " FROM (" BATCH_RECORDS ") AS r ORDER BY r.request_id";
+
+/* A batch of which every request_id is stored. */
+static const char *const batch_update_sql =
+BATCH_UPDATE " FROM (" BATCH_RECORDS ") AS r"
+" WHERE u.request_id OPERATOR(pg_catalog.=) r.request_id AND" MERGE_CHANGES;
+
+/*
+ * A batch of which some request_ids are stored: those update their row, the
  * others are inserted.  Both parts read the rows as they were before the
  * statement, so no record is both updated and inserted.
  */
-static const char *const batch_sql =
-"WITH r AS ("
-"  SELECT r.request_id, coalesce(r.occurred_at, pg_catalog.now()) AS occurred_at, r.model,"
-"   $2 AS user_id, coalesce($3, r.project_id) AS project_id, r.session_id, $4 AS tags,"
-"   coalesce(r.service_tier, 'standard') AS service_tier, r.inference_geo, r.speed,"
-"   r.input_tokens, r.output_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,"
-"   r.cache_read_tokens, r.web_search_requests, r.web_fetch_requests,"
-"   r.metadata::pg_catalog.jsonb AS metadata"
-"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-"   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
-"   pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12),"
-"   pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15),"
-"   pg_catalog.unnest($16), pg_catalog.unnest($17), pg_catalog.unnest($18),"
-"   pg_catalog.unnest($19))"
-"   AS r(request_id, occurred_at, model, project_id, session_id, service_tier,"
-"   inference_geo, speed, input_tokens, output_tokens, cache_write_5m_tokens,"
-"   cache_write_1h_tokens, cache_read_tokens, web_search_requests,"
-"   web_fetch_requests, metadata)"
-"),"
-"updated AS ("
-"  UPDATE claudecost.usage AS u SET" MERGE_SET
+static const char *const batch_mixed_sql =
+"WITH r AS (" BATCH_RECORDS "),"
+"updated AS (" BATCH_UPDATE
 "  FROM r WHERE u.request_id OPERATOR(pg_catalog.=) r.request_id AND" MERGE_CHANGES
 "  RETURNING 1"
 "),"
-"inserted AS ("
-"  INSERT INTO claudecost.usage" USAGE_COLUMNS
-"  SELECT r.request_id, r.occurred_at, r.model, r.user_id, r.project_id, r.session_id, r.tags,"
-"   r.service_tier, r.inference_geo, r.speed, r.input_tokens, r.output_tokens,"
-"   r.cache_write_5m_tokens, r.cache_write_1h_tokens, r.cache_read_tokens,"
-"   r.web_search_requests, r.web_fetch_requests, r.metadata"
+"inserted AS (" BATCH_INSERT
 "  FROM r"
 "  WHERE NOT EXISTS (SELECT FROM claudecost.usage s"
 "                    WHERE s.request_id OPERATOR(pg_catalog.=) r.request_id)"
@@ -161,18 +191,21 @@ static const char *const batch_sql =
 " SELECT (SELECT pg_catalog.count(*) FROM updated)"
 "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM inserted)";
 
-/* The stored row of a request_id; the lowest id when a ledger keyed by tenant has several. */
+/* The stored row of a request_id: any one of them when a ledger keyed by tenant has several. */
 static const char *const lookup_sql =
 "SELECT input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
 "  cache_read_tokens, web_search_requests, web_fetch_requests, occurred_at,"
 "  metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb, id"
 " FROM claudecost.usage WHERE request_id OPERATOR(pg_catalog.=) $1"
-" ORDER BY id LIMIT 1";
+" LIMIT 1";
 
 /* Prepared once per backend; the plan cache re-plans them after DDL on usage. */
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr update_plan = NULL;
-static SPIPlanPtr batch_plan = NULL;
+static SPIPlanPtr batch_lookup_plan = NULL;
+static SPIPlanPtr batch_insert_plan = NULL;
+static SPIPlanPtr batch_update_plan = NULL;
+static SPIPlanPtr batch_mixed_plan = NULL;
 static SPIPlanPtr lookup_plan = NULL;
 
 /* Prepares and keeps a plan.  Requires an SPI connection. */
@@ -377,6 +410,14 @@ insert_usage(UsageRecord *rec, const IngestArgs *args)
 	StoredRow	stored;
 	int			rc;
 
+	/*
+	 * A replay usually finds a row that covers it, and then needs no lock:
+	 * counters never decrease and occurred_at never moves later, so the row
+	 * can only have grown since.  Otherwise look again under the lock.
+	 */
+	stored = lookup_stored_row(rec);
+	if (stored.covers)
+		return 0;
 	lock_request_key(request_id_lock_key(rec->request_id));
 	stored = lookup_stored_row(rec);
 	if (stored.covers)
@@ -435,6 +476,30 @@ lock_request_ids(const UsageRecord *records, int count)
 		if (i == 0 || keys[i] != keys[i - 1])
 			lock_request_key(keys[i]);
 	pfree(keys);
+}
+
+/*
+ * Returns how many of the request_ids in an array are stored, so that a
+ * batch of new records runs a plain INSERT and a replayed batch a plain
+ * UPDATE, each cheaper than the statement that does both.
+ */
+static int64
+count_stored_request_ids(Datum request_ids)
+{
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1] = {request_ids};
+	int64		stored;
+	int			rc;
+
+	if (batch_lookup_plan == NULL)
+		batch_lookup_plan = prepare_kept_plan(batch_lookup_sql, 1, types);
+	rc = execute_latest(batch_lookup_plan, values, NULL, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_plan failed for the usage batch lookup: %s",
+			 SPI_result_code_string(rc));
+	stored = result_int64(1);
+	SPI_freetuptable(SPI_tuptable);
+	return stored;
 }
 
 /* Builds a one-dimensional array of count elements of type element_type. */
@@ -506,10 +571,10 @@ insert_usage_batch(const UsageRecord *records, int count, const IngestArgs *args
 	Datum	   *times = palloc(sizeof(Datum) * count);
 	bool	   *time_nulls = palloc(sizeof(bool) * count);
 	int			rc;
+	int			expected_rc;
+	int64		stored;
 
 	lock_request_ids(records, count);
-	if (batch_plan == NULL)
-		batch_plan = prepare_kept_plan(batch_sql, BATCH_NARGS, types);
 
 	memset(nulls, ' ', sizeof(nulls));
 	for (int i = 0; i < count; i++)
@@ -547,9 +612,33 @@ insert_usage_batch(const UsageRecord *records, int count, const IngestArgs *args
 	values[17] = count_column(records, count, offsetof(UsageRecord, web_fetch_requests), INT4OID);
 	values[18] = text_column(records, count, offsetof(UsageRecord, metadata_text));
 
-	rc = execute_latest(batch_plan, values, nulls, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	stored = count_stored_request_ids(values[0]);
+	if (stored == 0)
+	{
+		if (batch_insert_plan == NULL)
+			batch_insert_plan = prepare_kept_plan(batch_insert_sql, BATCH_NARGS, types);
+		rc = execute_latest(batch_insert_plan, values, nulls, 0);
+		expected_rc = SPI_OK_INSERT;
+	}
+	else if (stored == count)
+	{
+		if (batch_update_plan == NULL)
+			batch_update_plan = prepare_kept_plan(batch_update_sql, BATCH_NARGS, types);
+		rc = execute_latest(batch_update_plan, values, nulls, 0);
+		expected_rc = SPI_OK_UPDATE;
+	}
+	else
+	{
+		if (batch_mixed_plan == NULL)
+			batch_mixed_plan = prepare_kept_plan(batch_mixed_sql, BATCH_NARGS, types);
+		rc = execute_latest(batch_mixed_plan, values, nulls, 0);
+		expected_rc = SPI_OK_SELECT;
+	}
+
+	if (rc != expected_rc)
 		elog(ERROR, "SPI_execute_plan failed for the usage batch write: %s",
 			 SPI_result_code_string(rc));
-	return (uint64) result_int64(1);
+	if (rc == SPI_OK_SELECT)
+		return (uint64) result_int64(1);
+	return SPI_processed;
 }
