@@ -96,6 +96,17 @@
 "  OR (u.metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb" \
 "   AND NOT r.metadata OPERATOR(pg_catalog.@>) '{\"stream_complete\": false}'::pg_catalog.jsonb))"
 
+/*
+ * The project_id of a record without one: NULL, or '' where usage.project_id
+ * is NOT NULL (a ledger keyed by tenant, see tools/citus-keys.sql).  The
+ * subquery runs at most once per statement, and only when a record has no
+ * project.
+ */
+#define PROJECT_WHEN_NONE \
+"(SELECT '' FROM pg_catalog.pg_attribute a" \
+" WHERE a.attrelid OPERATOR(pg_catalog.=) 'claudecost.usage'::pg_catalog.regclass" \
+"  AND a.attname OPERATOR(pg_catalog.=) 'project_id' AND a.attnotnull)"
+
 /* One record as a row r: the parameters of insert_sql and update_sql. */
 #define SINGLE_RECORD \
 " SELECT $1 AS request_id, coalesce($2, pg_catalog.now()) AS occurred_at, $3 AS model," \
@@ -107,7 +118,7 @@
 
 static const char *const insert_sql =
 "INSERT INTO claudecost.usage" USAGE_COLUMNS
-" VALUES ($1, coalesce($2, pg_catalog.now()), $3, $4, $5, $6, $7,"
+" VALUES ($1, coalesce($2, pg_catalog.now()), $3, $4, coalesce($5, " PROJECT_WHEN_NONE "), $6, $7,"
 "  coalesce($8, 'standard'), $9, $10, $11, $12, $13, $14, $15, $16, $17,"
 "  $18::pg_catalog.jsonb)";
 
@@ -129,7 +140,8 @@ static const char *const update_sql =
  */
 #define BATCH_RECORDS \
 "  SELECT r.request_id, coalesce(r.occurred_at, pg_catalog.now()) AS occurred_at, r.model," \
-"   $2 AS user_id, coalesce($3, r.project_id) AS project_id, r.session_id, $4 AS tags," \
+"   $2 AS user_id, coalesce($3, r.project_id, " PROJECT_WHEN_NONE ") AS project_id," \
+"   r.session_id, $4 AS tags," \
 "   coalesce(r.service_tier, 'standard') AS service_tier, r.inference_geo, r.speed," \
 "   r.input_tokens, r.output_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens," \
 "   r.cache_read_tokens, r.web_search_requests, r.web_fetch_requests," \
