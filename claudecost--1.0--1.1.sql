@@ -719,6 +719,446 @@ ALTER FUNCTION claudecost.usage_rollup() SET work_mem = '128MB';
 ALTER TABLE claudecost.usage_hourly SET (fillfactor = 70);
 ALTER TABLE claudecost.usage_analytics_daily SET (fillfactor = 70);
 
+-- budget_check keeps the sum of a rolling window's past hours while the
+-- budget's late-change marker, a budget_spend row at period_start
+-- '-infinity', keeps its row version; every write into a past hour writes
+-- the marker again.
+CREATE OR REPLACE FUNCTION claudecost.budget_recount(budget_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    LOCK TABLE claudecost.usage IN SHARE MODE;
+    DELETE FROM claudecost.budget_spend s WHERE s.budget_id = budget_recount.budget_id;
+    INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
+    SELECT b.id,
+           claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, u.occurred_at),
+           pg_catalog.sum(u.total_cost)
+      FROM claudecost.budget b
+      JOIN claudecost.usage u
+        ON u.occurred_at >= b.starts_at
+       AND (b.ends_at IS NULL OR u.occurred_at < b.ends_at)
+       AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
+                                           u.user_id, u.project_id, u.model, u.api_key_id, u.tags)
+     WHERE b.id = budget_recount.budget_id
+       AND u.total_cost IS NOT NULL
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
+    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
+    SELECT b.id, '-infinity', 0
+      FROM claudecost.budget b
+     WHERE b.id = budget_recount.budget_id AND b.period = 'rolling'
+    ON CONFLICT ON CONSTRAINT budget_spend_pkey DO NOTHING;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_delta[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    ev record;
+BEGIN
+    IF deltas IS NULL OR pg_catalog.cardinality(deltas) = 0 THEN
+        RETURN;
+    END IF;
+
+    -- A delta for an hour before the current one also writes the rolling
+    -- budget's late-change marker, the counter at period_start '-infinity'
+    -- with spent 0: budget_check keeps the sum of a window's past hours
+    -- while the marker keeps its row version.  Rows are written in key
+    -- order, the marker first, as every writer does.
+    INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
+    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
+      FROM (SELECT d.budget_id, d.period_start, d.amount
+              FROM pg_catalog.unnest(deltas) d
+            UNION ALL
+            SELECT d.budget_id, '-infinity', 0
+              FROM pg_catalog.unnest(deltas) d
+              JOIN claudecost.budget b ON b.id = d.budget_id
+             WHERE b.period = 'rolling'
+               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
+     GROUP BY x.budget_id, x.period_start
+     ORDER BY x.budget_id, x.period_start
+    ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
+
+    FOR ev IN
+        WITH totals AS (
+            -- Spend of the period that each grown counter belongs to: the
+            -- counter itself, or for a rolling budget the window that ends
+            -- with that hour.  Only counters that grew can reach a threshold.
+            SELECT b.id AS budget_id, b.amount, b.currency, b.warn_at, b.period, b.period_length,
+                   CASE WHEN b.period = 'rolling' THEN d.period_start - b.period_length + interval '1 hour'
+                        ELSE d.period_start END AS period_start,
+                   (SELECT coalesce(pg_catalog.sum(s.spent), 0)
+                      FROM claudecost.budget_spend s
+                     WHERE s.budget_id = b.id
+                       AND s.period_start >= CASE WHEN b.period = 'rolling'
+                                                  THEN d.period_start - b.period_length + interval '1 hour'
+                                                  ELSE d.period_start END
+                       AND s.period_start <= d.period_start) AS spent_usd,
+                   b.amount * claudecost.budget_usd_rate(b.currency) AS limit_usd
+              FROM pg_catalog.unnest(deltas) d
+              JOIN claudecost.budget b ON b.id = d.budget_id
+             WHERE d.amount > 0 AND b.enabled
+        ),
+        reached AS (
+            SELECT t.budget_id, t.period_start, t.period, t.period_length, th.threshold,
+                   t.spent_usd, t.amount, t.currency
+              FROM totals t
+             CROSS JOIN LATERAL pg_catalog.unnest(t.warn_at || numeric '1') AS th(threshold)
+             WHERE t.spent_usd >= th.threshold * t.limit_usd
+        ),
+        fresh AS (
+            -- A rolling window reaches a threshold again only after a whole
+            -- window without an event for it.
+            SELECT r.*
+              FROM reached r
+             WHERE r.period <> 'rolling'
+                OR NOT EXISTS (
+                    SELECT 1 FROM claudecost.budget_event e
+                     WHERE e.budget_id = r.budget_id
+                       AND e.threshold = r.threshold
+                       AND e.period_start > r.period_start - r.period_length)
+        )
+        INSERT INTO claudecost.budget_event AS e
+               (budget_id, period_start, threshold, kind, spent_amount, budget_amount, currency)
+        SELECT f.budget_id, f.period_start, f.threshold,
+               CASE WHEN f.threshold = 1 THEN 'limit' ELSE 'warning' END,
+               claudecost.budget_from_usd(f.spent_usd, f.currency), f.amount, f.currency
+          FROM fresh f
+         ORDER BY f.budget_id, f.period_start, f.threshold
+        ON CONFLICT (budget_id, period_start, threshold) DO NOTHING
+        RETURNING e.id, e.budget_id, e.period_start, e.threshold, e.kind, e.spent_amount,
+                  e.budget_amount, e.currency
+    LOOP
+        PERFORM pg_catalog.pg_notify('claudecost_budget', pg_catalog.jsonb_build_object(
+            'event_id', ev.id,
+            'budget_id', ev.budget_id,
+            'budget_name', (SELECT b.name FROM claudecost.budget b WHERE b.id = ev.budget_id),
+            'period_start', ev.period_start,
+            'threshold', ev.threshold,
+            'kind', ev.kind,
+            'spent_amount', ev.spent_amount,
+            'budget_amount', ev.budget_amount,
+            'currency', ev.currency)::text);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.usage_budget_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM claudecost.budget_spend WHERE period_start <> '-infinity';
+    -- A new version of each late-change marker: the past hours changed.
+    UPDATE claudecost.budget_spend SET spent = 0 WHERE period_start = '-infinity';
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON TABLE claudecost.budget_spend IS
+    'USD spent per budget and period (per UTC hour for rolling budgets), kept by the usage_budget_* triggers; the row at period_start -infinity of a rolling budget marks late changes and is always 0';
+
+INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
+SELECT b.id, '-infinity', 0
+  FROM claudecost.budget b
+ WHERE b.period = 'rolling'
+ON CONFLICT (budget_id, period_start) DO NOTHING;
+
+-- Budget amounts, exchange rates and estimates must be finite, and a model
+-- pattern must not end with the LIKE escape character, which made every
+-- usage row that the triggers matched against it fail.
+ALTER TABLE claudecost.budget
+    DROP CONSTRAINT budget_amount_check,
+    ADD CONSTRAINT budget_amount_check CHECK (amount > 0 AND amount < 'Infinity'),
+    ADD CONSTRAINT budget_model_check CHECK (model !~ '(^|[^\\])(\\\\)*\\$');
+ALTER TABLE claudecost.exchange_rate
+    DROP CONSTRAINT exchange_rate_positive_check,
+    ADD CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0 AND usd_per_unit < 'Infinity');
+
+CREATE OR REPLACE FUNCTION claudecost.budget_validate(period text, period_length interval, time_zone text,
+                                           warn_at numeric[], amount numeric, currency text)
+RETURNS numeric[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sorted numeric[];
+BEGIN
+    IF amount IS NULL OR amount <= 0 OR amount >= 'Infinity' THEN
+        RAISE EXCEPTION 'invalid budget amount "%"', amount
+            USING ERRCODE = '22023', HINT = 'Give a finite amount greater than zero.';
+    END IF;
+    PERFORM claudecost.budget_usd_rate(currency);
+    IF period IS NULL OR period NOT IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling') THEN
+        RAISE EXCEPTION 'invalid budget period "%"', period
+            USING ERRCODE = '22023',
+                  HINT = 'Use daily, weekly, monthly, quarterly, annual, custom or rolling.';
+    END IF;
+    IF period IN ('custom', 'rolling') THEN
+        IF period_length IS NULL OR period_length <= interval '0'
+           OR pg_catalog.date_part('month', period_length) <> 0
+           OR pg_catalog.date_part('year', period_length) <> 0 THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a % budget', period_length, period
+                USING ERRCODE = '22023',
+                      HINT = 'Give a positive length in days, hours or minutes; use monthly, quarterly or annual for months.';
+        END IF;
+        IF period = 'rolling' AND EXTRACT(epoch FROM period_length) % 3600 <> 0 THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a rolling budget', period_length
+                USING ERRCODE = '22023',
+                      DETAIL = 'Rolling windows are counted in whole UTC hours.',
+                      HINT = 'Give a whole number of hours, such as ''24 hours'' or ''7 days''.';
+        END IF;
+    ELSIF period_length IS NOT NULL THEN
+        RAISE EXCEPTION 'period_length is only valid for custom and rolling budgets'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('A %s budget has a calendar length.', period),
+                  HINT = 'Pass period_length => NULL.';
+    END IF;
+    IF time_zone IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone) THEN
+        RAISE EXCEPTION 'invalid time zone "%"', time_zone
+            USING ERRCODE = '22023',
+                  HINT = 'Use a name from pg_timezone_names, such as ''Europe/Berlin''.';
+    END IF;
+    IF warn_at IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest(warn_at) t WHERE t IS NULL OR t <= 0 OR t >= 1) THEN
+        RAISE EXCEPTION 'invalid warn_at "%"', warn_at
+            USING ERRCODE = '22023',
+                  DETAIL = 'Each threshold is a fraction of the amount, greater than 0 and less than 1; reaching 1 is the limit itself.',
+                  HINT = 'Pass thresholds such as ''{0.5,0.8}'', or ''{}'' for none.';
+    END IF;
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT t ORDER BY t), '{}') INTO sorted FROM pg_catalog.unnest(warn_at) t;
+    RETURN sorted;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.create_budget(
+    name text,
+    amount numeric,
+    period text,
+    currency text DEFAULT 'USD',
+    user_id text DEFAULT NULL,
+    project_id text DEFAULT NULL,
+    model text DEFAULT NULL,
+    api_key_id text DEFAULT NULL,
+    tag text DEFAULT NULL,
+    time_zone text DEFAULT 'UTC',
+    warn_at numeric[] DEFAULT '{0.8}',
+    hard_limit boolean DEFAULT true,
+    starts_at timestamptz DEFAULT now(),
+    period_length interval DEFAULT NULL,
+    ends_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thresholds numeric[];
+    new_id bigint;
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF create_budget.model ~ '(^|[^\\])(\\\\)*\\$' THEN
+        RAISE EXCEPTION 'invalid model pattern "%"', create_budget.model
+            USING ERRCODE = '22023',
+                  DETAIL = 'A LIKE pattern must not end with its escape character, the backslash.',
+                  HINT = 'Write two backslashes to match one.';
+    END IF;
+    thresholds := claudecost.budget_validate(period, period_length, time_zone, warn_at, amount, currency);
+    IF starts_at IS NULL THEN
+        RAISE EXCEPTION 'budget starts_at must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF ends_at IS NOT NULL AND ends_at <= starts_at THEN
+        RAISE EXCEPTION 'budget ends_at "%" is not after starts_at "%"', ends_at, starts_at
+            USING ERRCODE = '22023';
+    END IF;
+
+    INSERT INTO claudecost.budget (name, amount, currency, user_id, project_id, model, api_key_id, tag,
+                                   period, period_length, time_zone, starts_at, ends_at, warn_at, hard_limit)
+    VALUES (create_budget.name, create_budget.amount, create_budget.currency, create_budget.user_id,
+            create_budget.project_id, create_budget.model, create_budget.api_key_id, create_budget.tag,
+            create_budget.period, create_budget.period_length, create_budget.time_zone,
+            create_budget.starts_at, create_budget.ends_at, thresholds, create_budget.hard_limit)
+    RETURNING id INTO new_id;
+    INSERT INTO claudecost.budget_lock (budget_id) VALUES (new_id);
+    PERFORM claudecost.budget_recount(new_id);
+    RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.update_budget(
+    budget_id bigint,
+    name text DEFAULT NULL,
+    amount numeric DEFAULT NULL,
+    currency text DEFAULT NULL,
+    warn_at numeric[] DEFAULT NULL,
+    hard_limit boolean DEFAULT NULL,
+    enabled boolean DEFAULT NULL,
+    ends_at timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b claudecost.budget;
+    thresholds numeric[];
+BEGIN
+    SELECT * INTO b FROM claudecost.budget WHERE id = update_budget.budget_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    IF update_budget.name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    thresholds := claudecost.budget_validate(b.period, b.period_length, b.time_zone,
+                                             coalesce(update_budget.warn_at, b.warn_at),
+                                             coalesce(update_budget.amount, b.amount),
+                                             coalesce(update_budget.currency, b.currency));
+    IF update_budget.ends_at IS NOT NULL AND update_budget.ends_at <= b.starts_at THEN
+        RAISE EXCEPTION 'budget ends_at "%" is not after starts_at "%"', update_budget.ends_at, b.starts_at
+            USING ERRCODE = '22023';
+    END IF;
+    UPDATE claudecost.budget u
+       SET name = coalesce(update_budget.name, u.name),
+           amount = coalesce(update_budget.amount, u.amount),
+           currency = coalesce(update_budget.currency, u.currency),
+           warn_at = thresholds,
+           hard_limit = coalesce(update_budget.hard_limit, u.hard_limit),
+           enabled = coalesce(update_budget.enabled, u.enabled),
+           ends_at = coalesce(update_budget.ends_at, u.ends_at),
+           updated_at = now()
+     WHERE u.id = update_budget.budget_id;
+    IF update_budget.ends_at IS DISTINCT FROM b.ends_at AND update_budget.ends_at IS NOT NULL THEN
+        PERFORM claudecost.budget_recount(update_budget.budget_id);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.budget_reserve(
+    user_id text DEFAULT NULL,
+    project_id text DEFAULT NULL,
+    model text DEFAULT NULL,
+    api_key_id text DEFAULT NULL,
+    tags text[] DEFAULT NULL,
+    estimated_cost numeric DEFAULT NULL,
+    ttl interval DEFAULT '10 minutes')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clock timestamptz := pg_catalog.clock_timestamp();
+    ids bigint[];
+    lock_id bigint;
+    r record;
+    reservation bigint;
+BEGIN
+    IF estimated_cost IS NULL OR estimated_cost < 0 OR estimated_cost >= 'Infinity' THEN
+        RAISE EXCEPTION 'invalid estimated_cost "%"', estimated_cost
+            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, a finite amount of zero or more.';
+    END IF;
+    IF ttl IS NULL OR ttl <= interval '0' THEN
+        RAISE EXCEPTION 'invalid ttl "%"', ttl
+            USING ERRCODE = '22023', HINT = 'Give a positive interval, such as ''10 minutes''.';
+    END IF;
+
+    SELECT pg_catalog.array_agg(s.budget_id ORDER BY s.budget_id) INTO ids
+      FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s;
+
+    -- Serialize reservations per budget, in id order so that two reservers
+    -- of overlapping budget sets cannot deadlock.  The lock does not update
+    -- the row, so waiters queue on it instead of racing through an update
+    -- chain.  Under REPEATABLE READ or SERIALIZABLE the snapshot predates the
+    -- lock, so the row is also updated: a reserver whose snapshot misses a
+    -- concurrent hold then fails with a serialization error.
+    PERFORM 1 FROM claudecost.budget_lock l
+      WHERE l.budget_id = ANY (ids)
+      ORDER BY l.budget_id
+      FOR NO KEY UPDATE;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        FOREACH lock_id IN ARRAY coalesce(ids, '{}')
+        LOOP
+            UPDATE claudecost.budget_lock l SET version = l.version + 1 WHERE l.budget_id = lock_id;
+        END LOOP;
+    END IF;
+
+    -- A new statement, so under READ COMMITTED it sees every hold and spend
+    -- committed by the reservers this one waited for.
+    FOR r IN
+        SELECT s.*
+          FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s
+         WHERE s.hard_limit AND s.spent_usd + s.reserved_usd + estimated_cost > s.limit_usd
+         ORDER BY s.budget_id
+         LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'budget "%" exceeded', r.budget_name
+            USING ERRCODE = 'CC001',
+                  DETAIL = pg_catalog.format('Spent %s, reserved %s, requested %s, limit %s %s in the current period.',
+                                             claudecost.budget_from_usd(r.spent_usd, r.currency),
+                                             claudecost.budget_from_usd(r.reserved_usd, r.currency),
+                                             claudecost.budget_from_usd(estimated_cost, r.currency),
+                                             r.amount, r.currency),
+                  HINT = 'Wait for the next period, release unused reservations with claudecost.budget_release(), or raise the amount with claudecost.update_budget().';
+    END LOOP;
+
+    INSERT INTO claudecost.budget_reservation (estimated_cost, user_id, project_id, model, api_key_id, tags,
+                                               created_at, expires_at)
+    VALUES (estimated_cost, user_id, project_id, model, api_key_id, tags, clock, clock + ttl)
+    RETURNING id INTO reservation;
+
+    INSERT INTO claudecost.budget_hold (budget_id, reservation_id, amount, expires_at)
+    SELECT b, reservation, estimated_cost, clock + ttl FROM pg_catalog.unnest(ids) b;
+
+    -- Expired holds no longer count; drop them while their budgets are locked.
+    DELETE FROM claudecost.budget_hold h
+     WHERE h.budget_id = ANY (ids) AND h.expires_at <= clock;
+
+    RETURN reservation;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.get_budget_status(budget_id bigint, as_of timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    spent numeric;
+    reserved numeric;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO r FROM claudecost.budget_state(as_of, NULL, NULL, NULL, NULL, NULL, budget_id);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    spent := claudecost.budget_from_usd(r.spent_usd, r.currency);
+    reserved := claudecost.budget_from_usd(r.reserved_usd, r.currency);
+    RETURN pg_catalog.jsonb_build_object(
+        'budget_id', r.budget_id,
+        'budget_name', r.budget_name,
+        'period_start', r.period_start,
+        'period_end', r.period_end,
+        'budget_amount', r.amount,
+        'spent_amount', spent,
+        'reserved_amount', reserved,
+        'remaining_amount', r.amount - spent - reserved,
+        'usage_percentage', pg_catalog.round(r.spent_usd / r.limit_usd * 100, 2),
+        'is_warning', pg_catalog.cardinality(r.warn_at) > 0 AND r.spent_usd >= r.warn_at[1] * r.limit_usd,
+        'is_exceeded', r.spent_usd > r.limit_usd,
+        'currency', r.currency);
+END
+$$;
 ------------------------------------------------------------------------
 -- Tenant column in the keys of the prompt and long-context rollups
 ------------------------------------------------------------------------

@@ -30,7 +30,7 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern void price_cache_init(void);
 
-static ShimTable prices = {"SELECT id, model, speed = 'fast'", "itb", 3};
+static ShimTable prices = {"SELECT id, model, speed OPERATOR(pg_catalog.=) 'fast'", "itb", 3};
 static ShimTable aliases = {"SELECT alias, model FROM claudecost.model_alias", "tt", 2};
 static ShimTable patterns = {"SELECT id, pattern, replacement FROM claudecost.model_pattern",
 "itt", 3};

@@ -59,6 +59,9 @@ UNION ALL
 SELECT 'hourly_usage', sum(total_cost), sum(requests) FROM claudecost.hourly_usage
 WHERE hour >= '2026-01-01' AND hour < '2026-02-01'
 UNION ALL
+SELECT 'daily_usage', sum(total_cost), sum(requests) FROM claudecost.daily_usage
+WHERE day >= '2026-01-01' AND day < '2026-02-01'
+UNION ALL
 SELECT 'cost_trends', sum(total_cost), sum(requests) FROM claudecost.cost_trends
 WHERE day >= '2026-01-01' AND day < '2026-02-01'
 UNION ALL
@@ -72,7 +75,15 @@ SELECT 'monthly_cost_by_user (materialized)', sum(total_cost), sum(requests)
 FROM claudecost.monthly_cost_by_user WHERE month = '2026-01-01'
 UNION ALL
 SELECT 'monthly_cost_by_project (materialized)', sum(total_cost), sum(requests)
-FROM claudecost.monthly_cost_by_project WHERE month = '2026-01-01';
+FROM claudecost.monthly_cost_by_project WHERE month = '2026-01-01'
+-- The cost_by_* views cover all months: January plus the February request
+-- v4 (USD 0.006).
+UNION ALL
+SELECT 'cost_by_model (all months)', sum(total_cost), sum(requests) FROM claudecost.cost_by_model
+UNION ALL
+SELECT 'cost_by_user (all months)', sum(total_cost), sum(requests) FROM claudecost.cost_by_user
+UNION ALL
+SELECT 'cost_by_project (all months)', sum(total_cost), sum(requests) FROM claudecost.cost_by_project;
 
 SELECT * FROM january;
 
@@ -93,14 +104,20 @@ SELECT * FROM january;
 SELECT claudecost.refresh_reports();
 SELECT * FROM january;
 SELECT count(DISTINCT (cost, requests)) = 1 AS all_sources_agree
-FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars');
+FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars')
+                   AND source NOT LIKE '%(all months)';
+SELECT bool_and(cost = (r->>'total_cost')::numeric AND requests = (r->>'total_requests')::bigint)
+           AS all_months_match_report
+FROM january, claudecost.generate_usage_report('2026-01-01', '2026-03-01') AS r
+WHERE source LIKE '%(all months)';
 
 -- Deleting a row is reflected as well.
 DELETE FROM claudecost.usage WHERE request_id = 'late';
 SELECT claudecost.refresh_reports();
 SELECT count(DISTINCT (cost, requests)) = 1 AS all_sources_agree_after_delete,
        min(requests) AS requests
-FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars');
+FROM january WHERE source NOT IN ('admin_cost_report', 'report_html project bars')
+                   AND source NOT LIKE '%(all months)';
 
 -- Export: CSV with a header, one record per local day and model, CRLF
 -- line ends and RFC 4180 quoting of a model name with a comma and quotes.

@@ -55,6 +55,7 @@ SELECT claudecost.estimate_prompt_cost('hello', 'claude-next') - 'uncertainty' A
 
 -- Errors.
 SELECT claudecost.estimate_tokens('hello', 'gpt-4o');
+SELECT :'LAST_ERROR_SQLSTATE' AS unrecognized_model_sqlstate;
 SELECT claudecost.estimate_prompt_cost('hello', 'gpt-4o');
 SELECT claudecost.estimate_prompt_cost('hello', 'claude-sonnet-4-5', -1);
 SELECT claudecost.calibrate(NULL, 0);

@@ -89,9 +89,11 @@ SELECT claudecost.token_count(NULL) IS NULL AS count_null,
 
 -- Errors.
 SELECT claudecost.token_count('x', 'p50k_base');
+SELECT :'LAST_ERROR_SQLSTATE' AS unrecognized_encoding_sqlstate;
 SELECT claudecost.token_encode('x', '');
 SELECT claudecost.token_decode('{1}', 'CL100K_BASE');
 SELECT claudecost.token_decode('{100256}');
+SELECT :'LAST_ERROR_SQLSTATE' AS invalid_id_sqlstate;
 SELECT claudecost.token_decode('{15339,-1}');
 SELECT claudecost.token_decode('{200019}', 'o200k_base');
 SELECT claudecost.token_decode('{65000}', 'claude_legacy');
@@ -100,6 +102,7 @@ SELECT claudecost.token_decode('{{15339},{1917}}');
 -- 171 is the byte 0xF0, the lead byte of a four-byte sequence.
 SELECT claudecost.token_decode('{15339,171}');
 SELECT claudecost.token_decode('{171,15339}');
+SELECT :'LAST_ERROR_SQLSTATE' AS invalid_utf8_sqlstate;
 
 -- Size limits: decoded text larger than 1 GB, a piece over 16 MB.
 -- claude_legacy has a token of 1024 spaces; 1048576 of them decode to 1 GiB.
@@ -107,7 +110,9 @@ SELECT claudecost.token_decode(
            pg_catalog.array_fill((claudecost.token_encode(pg_catalog.repeat(' ', 1024), 'claude_legacy'))[1],
                                  ARRAY[1048576]),
            'claude_legacy');
+SELECT :'LAST_ERROR_SQLSTATE' AS text_too_long_sqlstate;
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1));
+SELECT :'LAST_ERROR_SQLSTATE' AS piece_too_long_sqlstate;
 SELECT claudecost.token_count(pg_catalog.repeat('a', 16 * 1024 * 1024 + 1), 'claude_legacy');
 SELECT claudecost.token_count(pg_catalog.repeat('A', 16 * 1024 * 1024 + 1), 'o200k_base');
 -- o200k_base backtracks once over a run of capitals; 12 million exceed PCRE2's default match limit.
@@ -119,4 +124,43 @@ ALTER TABLE big ALTER COLUMN t SET STORAGE EXTERNAL;
 INSERT INTO big SELECT pg_catalog.repeat('hello world ', 6 * 1024 * 1024);
 SET statement_timeout = '300ms';
 SELECT claudecost.token_count(t) FROM big;
+RESET statement_timeout;
+
+-- A cancel also stops the merge inside one long piece.  The piece is first
+-- counted without a timeout.  With a statement timeout of a tenth of that
+-- time, the count must end in less than half of it, which it cannot do
+-- unless the merge loops check for interrupts.
+CREATE TEMP TABLE piece (t text);
+ALTER TABLE piece ALTER COLUMN t SET STORAGE EXTERNAL;
+INSERT INTO piece SELECT pg_catalog.repeat('a', 16000000);
+CREATE FUNCTION pg_temp.timed_piece_count(OUT tokens integer, OUT elapsed_ms float8)
+LANGUAGE plpgsql AS $$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    SELECT claudecost.token_count(p.t) INTO tokens FROM piece AS p;
+    elapsed_ms := extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000;
+END
+$$;
+-- Returns the milliseconds until the count was cancelled, or NULL when it finished.
+CREATE FUNCTION pg_temp.cancelled_piece_count() RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    PERFORM claudecost.token_count(p.t) FROM piece AS p;
+    RETURN NULL;
+EXCEPTION WHEN query_canceled THEN
+    RETURN extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000;
+END
+$$;
+CREATE TEMP TABLE full_count AS SELECT * FROM pg_temp.timed_piece_count();
+SELECT tokens FROM full_count;
+SELECT pg_catalog.set_config('statement_timeout',
+                             GREATEST(10, (elapsed_ms / 10)::integer)::text, false)
+       IS NOT NULL AS timeout_set
+FROM full_count;
+SELECT c.elapsed_ms IS NOT NULL AS cancelled,
+       c.elapsed_ms < f.elapsed_ms / 2 AS cancelled_early
+FROM (SELECT pg_temp.cancelled_piece_count() AS elapsed_ms) AS c, full_count AS f;
 RESET statement_timeout;

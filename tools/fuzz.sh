@@ -75,7 +75,9 @@ run_harness() {
     echo "=== fuzz $name: $seconds s"
     "$build/fuzz_$name" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
         -print_final_stats=1 -artifact_prefix=fuzz/ "$@" "fuzz/corpus-$name" 2>&1 \
-        | grep -Ev '^(#[0-9]+\s+(NEW|REDUCE|pulse)|"|###### )' || true
+        | { grep -Ev '^(#[0-9]+\s+(NEW|REDUCE|pulse)|"|###### )' || true; }
+    # The status of the harness, not of grep: with pipefail a "|| true"
+    # after the whole pipeline would reset PIPESTATUS and hide a crash.
     return "${PIPESTATUS[0]}"
 }
 
