@@ -28,8 +28,8 @@ LOCK TABLE claudecost.usage IN ACCESS EXCLUSIVE MODE;
 -- The rollups count NULL and '' as one project, so this UPDATE moves no
 -- rollup figure.  The pricing trigger prices each updated row again, as for
 -- any UPDATE, so a row whose price changed since it was stored gets the
--- cost that claudecost.reprice() would give it.  NOTE: a budget scoped to project '' would start to
--- count these rows.
+-- cost that claudecost.reprice() would give it.
+-- NOTE: a budget scoped to project '' would start to count these rows.
 UPDATE claudecost.usage SET project_id = '' WHERE project_id IS NULL;
 ALTER TABLE claudecost.usage ALTER COLUMN project_id SET DEFAULT '',
                              ALTER COLUMN project_id SET NOT NULL;
