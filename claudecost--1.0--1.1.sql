@@ -721,8 +721,8 @@ ALTER TABLE claudecost.usage_analytics_daily SET (fillfactor = 70);
 
 -- budget_check keeps the sum of a rolling window's past hours while the
 -- budget's late-change marker, a budget_spend row at period_start
--- '-infinity', keeps its row version; every write into a past hour writes
--- the marker again.
+-- '-infinity', keeps its row version.  The usage triggers, recounts and
+-- TRUNCATE write the marker again whenever a past hour changes.
 CREATE OR REPLACE FUNCTION claudecost.budget_recount(budget_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -745,108 +745,12 @@ BEGIN
        AND u.total_cost IS NOT NULL
      GROUP BY 1, 2
      ORDER BY 1, 2;
-    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    -- The late-change marker of a rolling budget (see src/budget_trigger.c).
     INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
     SELECT b.id, '-infinity', 0
       FROM claudecost.budget b
      WHERE b.id = budget_recount.budget_id AND b.period = 'rolling'
     ON CONFLICT ON CONSTRAINT budget_spend_pkey DO NOTHING;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_delta[])
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    ev record;
-BEGIN
-    IF deltas IS NULL OR pg_catalog.cardinality(deltas) = 0 THEN
-        RETURN;
-    END IF;
-
-    -- A delta for an hour before the current one also writes the rolling
-    -- budget's late-change marker, the counter at period_start '-infinity'
-    -- with spent 0: budget_check keeps the sum of a window's past hours
-    -- while the marker keeps its row version.  Rows are written in key
-    -- order, the marker first, as every writer does.
-    INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
-    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
-      FROM (SELECT d.budget_id, d.period_start, d.amount
-              FROM pg_catalog.unnest(deltas) d
-            UNION ALL
-            SELECT d.budget_id, '-infinity', 0
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE b.period = 'rolling'
-               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
-     GROUP BY x.budget_id, x.period_start
-     ORDER BY x.budget_id, x.period_start
-    ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
-
-    FOR ev IN
-        WITH totals AS (
-            -- Spend of the period that each grown counter belongs to: the
-            -- counter itself, or for a rolling budget the window that ends
-            -- with that hour.  Only counters that grew can reach a threshold.
-            SELECT b.id AS budget_id, b.amount, b.currency, b.warn_at, b.period, b.period_length,
-                   CASE WHEN b.period = 'rolling' THEN d.period_start - b.period_length + interval '1 hour'
-                        ELSE d.period_start END AS period_start,
-                   (SELECT coalesce(pg_catalog.sum(s.spent), 0)
-                      FROM claudecost.budget_spend s
-                     WHERE s.budget_id = b.id
-                       AND s.period_start >= CASE WHEN b.period = 'rolling'
-                                                  THEN d.period_start - b.period_length + interval '1 hour'
-                                                  ELSE d.period_start END
-                       AND s.period_start <= d.period_start) AS spent_usd,
-                   b.amount * claudecost.budget_usd_rate(b.currency) AS limit_usd
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE d.amount > 0 AND b.enabled
-        ),
-        reached AS (
-            SELECT t.budget_id, t.period_start, t.period, t.period_length, th.threshold,
-                   t.spent_usd, t.amount, t.currency
-              FROM totals t
-             CROSS JOIN LATERAL pg_catalog.unnest(t.warn_at || numeric '1') AS th(threshold)
-             WHERE t.spent_usd >= th.threshold * t.limit_usd
-        ),
-        fresh AS (
-            -- A rolling window reaches a threshold again only after a whole
-            -- window without an event for it.
-            SELECT r.*
-              FROM reached r
-             WHERE r.period <> 'rolling'
-                OR NOT EXISTS (
-                    SELECT 1 FROM claudecost.budget_event e
-                     WHERE e.budget_id = r.budget_id
-                       AND e.threshold = r.threshold
-                       AND e.period_start > r.period_start - r.period_length)
-        )
-        INSERT INTO claudecost.budget_event AS e
-               (budget_id, period_start, threshold, kind, spent_amount, budget_amount, currency)
-        SELECT f.budget_id, f.period_start, f.threshold,
-               CASE WHEN f.threshold = 1 THEN 'limit' ELSE 'warning' END,
-               claudecost.budget_from_usd(f.spent_usd, f.currency), f.amount, f.currency
-          FROM fresh f
-         ORDER BY f.budget_id, f.period_start, f.threshold
-        ON CONFLICT (budget_id, period_start, threshold) DO NOTHING
-        RETURNING e.id, e.budget_id, e.period_start, e.threshold, e.kind, e.spent_amount,
-                  e.budget_amount, e.currency
-    LOOP
-        PERFORM pg_catalog.pg_notify('claudecost_budget', pg_catalog.jsonb_build_object(
-            'event_id', ev.id,
-            'budget_id', ev.budget_id,
-            'budget_name', (SELECT b.name FROM claudecost.budget b WHERE b.id = ev.budget_id),
-            'period_start', ev.period_start,
-            'threshold', ev.threshold,
-            'kind', ev.kind,
-            'spent_amount', ev.spent_amount,
-            'budget_amount', ev.budget_amount,
-            'currency', ev.currency)::text);
-    END LOOP;
 END
 $$;
 
@@ -1159,6 +1063,96 @@ BEGIN
         'currency', r.currency);
 END
 $$;
+
+-- reconcile() refuses a cost report in a currency other than USD, and
+-- resolves the report's model names as the ledger view does.
+CREATE OR REPLACE FUNCTION claudecost.reconcile(cost_report jsonb)
+RETURNS TABLE (day date, model text, report_amount numeric, ledger_amount numeric,
+               difference numeric, status text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pages jsonb;
+    bad record;
+BEGIN
+    IF cost_report IS NULL THEN
+        RAISE EXCEPTION 'cost report must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    pages := CASE jsonb_typeof(cost_report) WHEN 'array' THEN cost_report
+                                            ELSE jsonb_build_array(cost_report) END;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(pages) pg
+               WHERE jsonb_typeof(pg) <> 'object' OR jsonb_typeof(pg->'data') IS DISTINCT FROM 'array') THEN
+        RAISE EXCEPTION 'invalid cost report'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
+    END IF;
+
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
+    SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
+    WHERE l.day IS NULL
+       OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
+    LIMIT 1;
+    IF FOUND AND bad.day IS NULL THEN
+        RAISE EXCEPTION 'missing starting_at in cost report bucket'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Each bucket of a cost report needs its starting_at time.';
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid amount "%" in cost report', bad.amount
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Amounts are decimal strings in US cents, such as "123.78912".';
+    END IF;
+
+    RETURN QUERY
+    WITH report AS (
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
+        FROM claudecost.reconcile_lines(pages) l
+        WHERE l.amount IS NOT NULL
+        GROUP BY 1, 2
+    ),
+    report_day AS (
+        SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l
+    ),
+    ledger AS (
+        SELECT a.day, a.model, sum(a.amount) AS amount
+        FROM claudecost.admin_cost_report a
+        WHERE a.day IN (SELECT d.day FROM report_day d)
+        GROUP BY a.day, a.model
+    )
+    SELECT x.line_day, x.line_model, x.report_cents, x.ledger_cents,
+           pg_catalog.trim_scale(x.ledger_cents - x.report_cents),
+           CASE WHEN x.in_report AND NOT x.in_ledger THEN 'missing_in_ledger'
+                WHEN x.in_ledger AND NOT x.in_report THEN 'missing_in_report'
+                WHEN x.report_cents = x.ledger_cents THEN 'match'
+                ELSE 'mismatch' END
+    FROM (
+        SELECT coalesce(r.day, g.day) AS line_day, coalesce(r.model, g.model) AS line_model,
+               pg_catalog.trim_scale(coalesce(r.amount, 0)) AS report_cents,
+               pg_catalog.trim_scale(coalesce(g.amount, 0)) AS ledger_cents,
+               r.day IS NOT NULL AS in_report, g.day IS NOT NULL AS in_ledger
+        FROM report r
+        FULL JOIN ledger g ON g.day = r.day AND g.model IS NOT DISTINCT FROM r.model
+    ) x
+    ORDER BY x.line_day, x.line_model COLLATE "C";
+END;
+$$;
+
 ------------------------------------------------------------------------
 -- Tenant column in the keys of the prompt and long-context rollups
 ------------------------------------------------------------------------

@@ -1620,7 +1620,7 @@ BEGIN
        AND u.total_cost IS NOT NULL
      GROUP BY 1, 2
      ORDER BY 1, 2;
-    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    -- The late-change marker of a rolling budget (see src/budget_trigger.c).
     INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
     SELECT b.id, '-infinity', 0
       FROM claudecost.budget b
@@ -1795,23 +1795,10 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A delta for an hour before the current one also writes the rolling
-    -- budget's late-change marker, the counter at period_start '-infinity'
-    -- with spent 0: budget_check keeps the sum of a window's past hours
-    -- while the marker keeps its row version.  Rows are written in key
-    -- order, the marker first, as every writer does.
     INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
-    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
-      FROM (SELECT d.budget_id, d.period_start, d.amount
-              FROM pg_catalog.unnest(deltas) d
-            UNION ALL
-            SELECT d.budget_id, '-infinity', 0
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE b.period = 'rolling'
-               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
-     GROUP BY x.budget_id, x.period_start
-     ORDER BY x.budget_id, x.period_start
+    SELECT d.budget_id, d.period_start, d.amount
+      FROM pg_catalog.unnest(deltas) d
+     ORDER BY d.budget_id, d.period_start
     ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
 
     FOR ev IN
@@ -3732,6 +3719,19 @@ BEGIN
                   DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
     END IF;
 
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
     SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
     WHERE l.day IS NULL
        OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
@@ -3749,10 +3749,13 @@ BEGIN
 
     RETURN QUERY
     WITH report AS (
-        SELECT l.day, l.model, sum(l.amount::numeric) AS amount
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
         FROM claudecost.reconcile_lines(pages) l
         WHERE l.amount IS NOT NULL
-        GROUP BY l.day, l.model
+        GROUP BY 1, 2
     ),
     report_day AS (
         SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l

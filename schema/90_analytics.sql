@@ -1127,6 +1127,19 @@ BEGIN
                   DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
     END IF;
 
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
     SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
     WHERE l.day IS NULL
        OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
@@ -1144,10 +1157,13 @@ BEGIN
 
     RETURN QUERY
     WITH report AS (
-        SELECT l.day, l.model, sum(l.amount::numeric) AS amount
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
         FROM claudecost.reconcile_lines(pages) l
         WHERE l.amount IS NOT NULL
-        GROUP BY l.day, l.model
+        GROUP BY 1, 2
     ),
     report_day AS (
         SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l

@@ -180,6 +180,7 @@ static uint64 invalidation_count = 0;
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
 static int64 all_budget_count = 0;	/* enabled or not */
+static int	rolling_budget_count = 0;	/* enabled */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -378,6 +379,7 @@ load_budgets(void)
 	MemoryContextReset(cache_context);
 	budgets = NULL;
 	budget_count = 0;
+	rolling_budget_count = 0;
 	decision_desc = NULL;
 
 	namespace_oid = get_namespace_oid("claudecost", false);
@@ -431,6 +433,8 @@ load_budgets(void)
 		b->tag = cache_cstring(tuple, desc, 11);
 		period = TextDatumGetCString(SPI_getbinval(tuple, desc, 12, &isnull));
 		b->period = parse_period(period);
+		if (b->period == PERIOD_ROLLING)
+			rolling_budget_count++;
 		value = SPI_getbinval(tuple, desc, 13, &isnull);
 		if (!isnull)
 			b->period_length = *DatumGetIntervalP(value);
@@ -972,9 +976,9 @@ num_add_nonzero(Numeric a, Numeric b)
  *
  * Summing the window reads one counter row per hour.  Hours before the
  * current one change only through late writes (rows for a past hour,
- * updates, deletes, recounts), and claudecost.budget_apply_spend then
- * also writes the budget's late-change marker, the counter row at
- * period_start '-infinity' (spent 0) that claudecost.create_budget adds.
+ * updates, deletes, recounts), and those also write the budget's
+ * late-change marker again: the counter row at period_start '-infinity'
+ * (spent 0) that claudecost.create_budget adds.
  * So the sum of the closed hours is kept, with the version of the marker
  * it was read with, and reused while the marker is the same version: a
  * check then reads two rows, the marker and the current hour.
@@ -1390,6 +1394,20 @@ budget_any_defined(void)
 	if (cache_needs_load())
 		load_budgets();
 	return all_budget_count > 0;
+}
+
+/*
+ * True when an enabled rolling budget exists, as of the invalidations
+ * received so far.  Only then must the usage trigger write late-change
+ * markers: a budget enabled later is loaded afresh, with no kept sum.
+ */
+bool
+budget_any_rolling(void)
+{
+	AcceptInvalidationMessages();
+	if (cache_needs_load())
+		load_budgets();
+	return rolling_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))

@@ -14,4 +14,7 @@ extern void optimizer_init(void);
 /* Budgets (budget_check.c): whether any budget exists, enabled or not. */
 extern bool budget_any_defined(void);
 
+/* Budgets (budget_check.c): whether an enabled rolling budget exists. */
+extern bool budget_any_rolling(void);
+
 #endif							/* CLAUDECOST_H */
