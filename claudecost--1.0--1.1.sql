@@ -1153,6 +1153,342 @@ BEGIN
 END;
 $$;
 
+-- ---------------------------------------------------------------------
+-- Input limits: occurred_at range, report period length, per-row token
+-- totals summed in numeric by the checks, and non-UTF-8 databases.
+-- ---------------------------------------------------------------------
+
+-- The constraint is added NOT VALID first, so that a ledger with rows
+-- outside the range still updates.  When no row lies outside (min and max
+-- read from usage_occurred_at_idx), VALIDATE scans the ledger once and marks
+-- the constraint valid, as in a fresh install.  Otherwise a warning lists
+-- how many rows lie outside.  They stay readable, every new or updated row
+-- is checked, and VALIDATE CONSTRAINT succeeds once those rows are fixed.
+ALTER TABLE claudecost.usage ADD CONSTRAINT usage_occurred_at_range
+    CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '2200-01-01 00:00:00+00') NOT VALID;
+
+DO $$
+DECLARE
+    outside bigint;
+BEGIN
+    IF (SELECT min(u.occurred_at) >= '1970-01-01 00:00:00+00' AND max(u.occurred_at) < '2200-01-01 00:00:00+00'
+        FROM claudecost.usage u) IS NOT FALSE THEN
+        ALTER TABLE claudecost.usage VALIDATE CONSTRAINT usage_occurred_at_range;
+    ELSE
+        SELECT count(*) INTO outside
+        FROM claudecost.usage u
+        WHERE NOT (u.occurred_at >= '1970-01-01 00:00:00+00' AND u.occurred_at < '2200-01-01 00:00:00+00');
+        RAISE WARNING 'claudecost.usage has % rows with occurred_at outside [1970-01-01, 2200-01-01)', outside
+            USING DETAIL = 'The constraint usage_occurred_at_range was added NOT VALID, so it checks only new and updated rows.',
+                  HINT = 'Correct or delete those rows, then run ALTER TABLE claudecost.usage VALIDATE CONSTRAINT usage_occurred_at_range.';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.verify_analytics_rollups()
+RETURNS TABLE (rollup text, key text, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH daily_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
+               coalesce(u.project_id, '') AS project_id, u.service_tier,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    daily_stored AS (
+        SELECT a.day, a.model, a.user_id, a.project_id, a.service_tier, a.requests, a.unpriced_requests,
+               a.input_tokens + a.output_tokens + a.cache_write_5m_tokens + a.cache_write_1h_tokens
+               + a.cache_read_tokens AS tokens,
+               a.input_cost, a.cache_write_cost, a.tool_cost, a.total_cost
+        FROM claudecost.usage_analytics_daily a
+        WHERE a.requests <> 0
+    ),
+    prompt_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.prompt_hash, u.model, count(*) AS requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        WHERE u.prompt_hash IS NOT NULL
+        GROUP BY 1, 2, 3
+    ),
+    prompt_day_expected AS (
+        SELECT a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+               sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
+               sum(x.sums[5]) AS uncached_first_input_cost
+        FROM claudecost.usage_analytics_prompt a
+        CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
+                                                                     a.cache_read_tokens, a.input_cost,
+                                                                     a.total_cost) AS sums) x
+        GROUP BY a.day, a.model
+        HAVING sum(x.sums[1]) <> 0
+    )
+    SELECT 'usage_analytics_daily',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), coalesce(s.user_id, r.user_id),
+                     coalesce(s.project_id, r.project_id), coalesce(s.service_tier, r.service_tier)),
+           row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost,
+               s.total_cost)::text,
+           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost,
+               r.total_cost)::text
+    FROM daily_stored s
+    FULL JOIN daily_raw r USING (day, model, user_id, project_id, service_tier)
+    WHERE row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost, s.total_cost)
+          IS DISTINCT FROM
+          row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model)),
+           row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
+           row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
+    FULL JOIN prompt_raw r USING (day, prompt_hash, model)
+    WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
+          IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt_day',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model)),
+           row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
+               s.uncached_first_input_cost)::text,
+           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
+               r.uncached_first_input_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
+    FULL JOIN prompt_day_expected r USING (day, model)
+    WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
+          IS DISTINCT FROM
+          row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.verify_long_context_rollup()
+RETURNS TABLE (hour timestamptz, model text, long_context_threshold bigint, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
+               count(*) AS requests,
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS prompt_tokens,
+               sum(u.total_cost) AS total_cost,
+               sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
+                   + coalesce(u.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
+                   + coalesce(u.cache_write_cost, 0)
+                     * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.cache_read_cost, 0)
+                     * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.tool_cost, 0)) AS base_cost
+        FROM claudecost.usage u
+        JOIN claudecost.price p ON p.id = u.price_id
+        WHERE u.long_context AND u.total_cost IS NOT NULL
+          AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
+          AND p.long_output_per_mtok > 0
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+              <= p.long_context_threshold * 1.1
+        GROUP BY 1, 2, 3
+    ),
+    stored AS (
+        SELECT a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
+               a.base_cost
+        FROM claudecost.usage_analytics_long_context a
+        WHERE a.requests <> 0
+    )
+    SELECT coalesce(s.hour, r.hour), coalesce(s.model, r.model),
+           coalesce(s.long_context_threshold, r.long_context_threshold),
+           row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)::text,
+           row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)::text
+    FROM stored s
+    FULL JOIN raw r USING (hour, model, long_context_threshold)
+    WHERE row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)
+          IS DISTINCT FROM row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)
+$$;
+
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+CREATE OR REPLACE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
+                                               time_zone text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF start_time IS NULL OR end_time IS NULL OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'report period and time zone must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF end_time <= start_time THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass an end_time later than start_time.';
+    END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
+    -- Converting a time checks the name the way every report uses it;
+    -- scanning pg_timezone_names would read the whole zone database.
+    BEGIN
+        PERFORM start_time AT TIME ZONE time_zone;
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE EXCEPTION 'unrecognized time zone "%"', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass a name from pg_timezone_names, such as Europe/Berlin.';
+    END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.report_days(start_time timestamptz, end_time timestamptz, time_zone text)
+RETURNS TABLE (day_number integer, day date)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (d.n - 1)::integer, d.day::date
+    FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
+                                    interval '1 day') WITH ORDINALITY AS d(day, n)
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timestamptz,
+                                        time_zone text DEFAULT 'UTC')
+RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, cost numeric)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+    WITH bounds AS (
+        SELECT pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day'
+                   AS first_day,
+               greatest(pg_catalog.date_trunc('day', end_time, 'UTC'),
+                        pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC')
+                                   + interval '1 day') AS last_day
+    ),
+    -- Hour buckets of the period that usage_analytics_daily cannot place:
+    -- outside the whole UTC days, or on another local date than UTC date.
+    special_hour AS (
+        SELECT g.hour, g.hour >= b.first_day AND g.hour < b.last_day AS in_whole_day
+        FROM bounds b,
+             pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
+                                        + interval '1 hour',
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
+        WHERE g.hour < b.first_day OR g.hour >= b.last_day
+           OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
+    ),
+    special_total AS (
+        SELECT s.hour, s.in_whole_day, sum(h.requests) AS requests,
+               sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                   + h.cache_write_1h_tokens + h.cache_read_tokens) AS tokens,
+               sum(h.total_cost) AS cost
+        FROM special_hour s
+        JOIN claudecost.usage_hourly h ON h.hour = s.hour
+        GROUP BY s.hour, s.in_whole_day
+    ),
+    part AS (
+        -- Whole UTC days, on their UTC date.
+        SELECT a.day, sum(a.requests) AS requests,
+               sum(a.input_tokens + a.output_tokens + a.cache_write_5m_tokens
+                   + a.cache_write_1h_tokens + a.cache_read_tokens) AS tokens,
+               sum(a.total_cost) AS cost
+        FROM claudecost.usage_analytics_daily a, bounds b
+        WHERE a.day >= (b.first_day AT TIME ZONE 'UTC')::date AND a.day < (b.last_day AT TIME ZONE 'UTC')::date
+        GROUP BY a.day
+        UNION ALL
+        -- Hours of whole days that belong to another local day, taken out
+        -- of their UTC date ...
+        SELECT (t.hour AT TIME ZONE 'UTC')::date, -t.requests, -t.tokens, -t.cost
+        FROM special_total t
+        WHERE t.in_whole_day
+        UNION ALL
+        -- ... and every special hour added to its local date.
+        SELECT (t.hour AT TIME ZONE time_zone)::date, t.requests, t.tokens, t.cost
+        FROM special_total t
+    ),
+    -- A day whose parts cancel out has no requests; its sums are written
+    -- as plain zeros, not as zeros with the scale of the cancelled costs.
+    local_day AS (
+        SELECT p.day, sum(p.requests) AS requests, sum(p.tokens) AS tokens, sum(p.cost) AS cost
+        FROM part p
+        GROUP BY p.day
+        HAVING sum(p.requests) <> 0
+    )
+    SELECT d.day_number, d.day, coalesce(l.requests, 0)::bigint, coalesce(l.tokens, 0), coalesce(l.cost, 0)
+    FROM claudecost.report_days(start_time, end_time, time_zone) d
+    LEFT JOIN local_day l ON l.day = d.day
+$$;
+
+CREATE OR REPLACE VIEW claudecost.cost_trends AS
+WITH daily AS (
+    SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
+           sum(h.total_cost) AS total_cost
+    FROM claudecost.usage_hourly h
+    GROUP BY 1
+    HAVING sum(h.requests) <> 0
+),
+days AS (
+    SELECT d::date AS day
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
+         pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
+),
+series AS (
+    SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
+    FROM days FULL JOIN daily USING (day)
+)
+SELECT s.day,
+       s.requests,
+       s.total_cost,
+       pg_catalog.round(avg(s.total_cost) OVER w7, 6) AS cost_7day_average,
+       s.total_cost - pg_catalog.lag(s.total_cost) OVER w AS change_from_previous_day,
+       sum(s.total_cost) OVER (PARTITION BY pg_catalog.date_trunc('month', s.day) ORDER BY s.day)
+           AS month_to_date_cost
+FROM series s
+WINDOW w AS (ORDER BY s.day), w7 AS (ORDER BY s.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW);
+
+-- CREATE OR REPLACE VIEW resets security_invoker, and a new function is
+-- executable by PUBLIC until grant_roles() runs.
+ALTER VIEW claudecost.cost_trends SET (security_invoker = true);
+REVOKE ALL ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) FROM PUBLIC;
+SELECT claudecost.grant_roles();
+
 ------------------------------------------------------------------------
 -- Tenant column in the keys of the prompt and long-context rollups
 ------------------------------------------------------------------------
@@ -1203,7 +1539,7 @@ INSERT INTO claudecost.usage_analytics_long_context
     (project_id, hour, model, long_context_threshold, requests, prompt_tokens, total_cost, base_cost)
 SELECT coalesce(u.project_id, ''), claudecost.rollup_hour(u.occurred_at), u.model, p.long_context_threshold,
        count(*),
-       sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens),
+       sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens),
        sum(u.total_cost),
        sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
            + coalesce(u.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
@@ -1219,7 +1555,7 @@ JOIN claudecost.price p ON p.id = u.price_id
 WHERE u.long_context AND u.total_cost IS NOT NULL
   AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
   AND p.long_output_per_mtok > 0
-  AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+  AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
       <= p.long_context_threshold * 1.1
 GROUP BY 1, 2, 3, 4;
 
@@ -1253,7 +1589,7 @@ AS $$
         SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
                coalesce(u.project_id, '') AS project_id, u.service_tier,
                count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
-               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
                coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
@@ -1335,7 +1671,7 @@ AS $$
         SELECT coalesce(u.project_id, '') AS project_id, claudecost.rollup_hour(u.occurred_at) AS hour, u.model,
                p.long_context_threshold,
                count(*) AS requests,
-               sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS prompt_tokens,
                sum(u.total_cost) AS total_cost,
                sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
@@ -1352,7 +1688,7 @@ AS $$
         WHERE u.long_context AND u.total_cost IS NOT NULL
           AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
           AND p.long_output_per_mtok > 0
-          AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
               <= p.long_context_threshold * 1.1
         GROUP BY 1, 2, 3, 4
     ),
