@@ -60,8 +60,7 @@ bpe_state_free(BpeState *state)
 	if (state->allocator->free_fn != NULL)
 	{
 		void	   *buffers[] = {state->rank_head, state->rank_bits, state->rank_words,
-			state->entry_pos, state->entry_next, state->batch,
-		state->pair_cache_key, state->pair_cache_id};
+		state->entry_pos, state->entry_next, state->batch};
 		size_t		b;
 
 		for (b = 0; b < sizeof(buffers) / sizeof(buffers[0]); b++)
@@ -82,9 +81,6 @@ bpe_state_free(BpeState *state)
 	state->entry_capacity = 0;
 	state->batch = NULL;
 	state->batch_capacity = 0;
-	state->pair_cache_key = NULL;
-	state->pair_cache_id = NULL;
-	state->pair_cache_vocab = NULL;
 	state->ids = NULL;
 	state->scratch = NULL;
 	state->capacity = 0;
@@ -108,52 +104,19 @@ bpe_emit(BpeState *state, uint32_t id)
 	state->count++;
 }
 
-#define PAIR_CACHE_BITS 12
-#define PAIR_CACHE_SIZE (1 << PAIR_CACHE_BITS)
-
-/* Allocates the pair cache, and empties it when the vocabulary changed. */
-static void
-pair_cache_init(BpeState *state, const BpeVocab *vocab)
-{
-	void	   *context = state->allocator->context;
-
-	if (state->pair_cache_key == NULL)
-	{
-		state->pair_cache_key = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_id = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint32_t));
-		state->pair_cache_vocab = NULL;
-	}
-	if (state->pair_cache_vocab != vocab)
-	{
-		/* no id pair is (2^32 - 1, 2^32 - 1) */
-		memset(state->pair_cache_key, 0xff, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_vocab = vocab;
-	}
-}
-
 /*
- * Id of the token made of the bytes of tokens left_id and right_id, which
- * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
- * character) looks up the same pairs of long tokens over and over, so the
- * results are cached by id pair.  The ids determine the bytes, so the cache
- * is exact.
+ * Id of the token that merging parts left_id and right_id makes, whose
+ * bytes lie at bytes[0 .. len), or BPE_NO_RANK.
  */
 static inline uint32_t
-joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t right_id,
+joined_rank(const BpeVocab *vocab, uint32_t left_id, uint32_t right_id,
 			const unsigned char *bytes, size_t len)
 {
-	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
-	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - PAIR_CACHE_BITS));
-	uint32_t	id;
-
-	if (len <= 2 || len > vocab->max_token_len)
-		return bpe_rank(vocab, bytes, len);
-	if (state->pair_cache_key[slot] == key)
-		return state->pair_cache_id[slot];
-	id = bpe_rank(vocab, bytes, len);
-	state->pair_cache_key[slot] = key;
-	state->pair_cache_id[slot] = id;
-	return id;
+	if (len == 2)
+		return vocab->pair_ids[(bytes[0] << 8) | bytes[1]];
+	if (len > vocab->max_token_len)
+		return BPE_NO_RANK;
+	return bpe_merge_rank(vocab, left_id, right_id);
 }
 
 void
@@ -183,7 +146,6 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 											   (len + 2) * sizeof(uint32_t));
 	}
 
-	pair_cache_init(state, vocab);
 	for (i = 0; i < len; i++)
 		part_id[i] = vocab->byte_ids[piece[i]];
 	for (i = 0; i + 1 < len; i++)
@@ -221,11 +183,11 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 		part_id[i] = min_rank;	/* the rank of a pair is the id of the merged token */
 		n_parts--;
 		rank[i] = (i + 2 < n_parts)
-			? joined_rank(vocab, state, part_id[i], part_id[i + 1],
+			? joined_rank(vocab, part_id[i], part_id[i + 1],
 						  piece + start[i], start[i + 2] - start[i])
 			: BPE_NO_RANK;
 		if (i > 0)
-			rank[i - 1] = joined_rank(vocab, state, part_id[i - 1], part_id[i],
+			rank[i - 1] = joined_rank(vocab, part_id[i - 1], part_id[i],
 									  piece + start[i - 1], start[i + 1] - start[i - 1]);
 		if (state->allocator->check_interrupts != NULL && (n_parts & 0xfff) == 0)
 			state->allocator->check_interrupts();
@@ -427,7 +389,6 @@ queue_init(BpeState *state, const BpeVocab *vocab, uint32_t n_ranks)
 	uint32_t	words;
 
 	state->entry_count = 0;
-	pair_cache_init(state, vocab);
 	if (state->rank_slots >= n_ranks)
 		return;
 	words = (n_ranks + 63) / 64;
@@ -685,7 +646,7 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 	{
 		uint32_t	before = m->prev[left];
 
-		new_rank = joined_rank(m->vocab, m->state, m->part_id[before], rank,
+		new_rank = joined_rank(m->vocab, m->part_id[before], rank,
 							   m->piece + before, after - before);
 		m->pair_rank[before] = new_rank;
 		if (new_rank != BPE_NO_RANK)
@@ -697,7 +658,7 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 		}
 	}
 	new_rank = after < m->n
-		? joined_rank(m->vocab, m->state, rank, m->part_id[after],
+		? joined_rank(m->vocab, rank, m->part_id[after],
 					  m->piece + left, m->next[after] - left)
 		: BPE_NO_RANK;
 	m->pair_rank[left] = new_rank;
