@@ -581,19 +581,28 @@ typedef struct MergeLog
 	size_t		capacity;
 } MergeLog;
 
+/* Grows log to hold at least needed merges. */
+static void
+log_reserve(BpeState *state, MergeLog *log, size_t needed)
+{
+	size_t		capacity = log->capacity < 1024 ? 1024 : log->capacity;
+	void	   *context = state->allocator->context;
+
+	if (needed <= log->capacity)
+		return;
+	while (capacity < needed)
+		capacity *= 2;
+	log->left = state->allocator->realloc_fn(context, log->left, capacity * sizeof(uint32_t));
+	log->end = state->allocator->realloc_fn(context, log->end, capacity * sizeof(uint32_t));
+	log->rank = state->allocator->realloc_fn(context, log->rank, capacity * sizeof(uint32_t));
+	log->capacity = capacity;
+}
+
 static void
 log_merge(BpeState *state, MergeLog *log, uint32_t left, uint32_t end, uint32_t rank)
 {
 	if (log->n == log->capacity)
-	{
-		size_t		capacity = log->capacity < 1024 ? 1024 : log->capacity * 2;
-		void	   *context = state->allocator->context;
-
-		log->left = state->allocator->realloc_fn(context, log->left, capacity * sizeof(uint32_t));
-		log->end = state->allocator->realloc_fn(context, log->end, capacity * sizeof(uint32_t));
-		log->rank = state->allocator->realloc_fn(context, log->rank, capacity * sizeof(uint32_t));
-		log->capacity = capacity;
-	}
+		log_reserve(state, log, log->n + 1);
 	log->left[log->n] = left;
 	log->end[log->n] = end;
 	log->rank[log->n] = rank;
@@ -852,6 +861,47 @@ typedef struct Region
 	MergeLog	log;
 } Region;
 
+/* Makes room for the tokens of a region of len bytes. */
+static void
+region_reserve(BpeState *state, Region *region, uint32_t len)
+{
+	if (region->capacity < (size_t) len + 1)
+	{
+		region->capacity = (size_t) len + 1;
+		region->bounds = state->allocator->realloc_fn(state->allocator->context, region->bounds,
+													  region->capacity * sizeof(uint32_t));
+		region->ids = state->allocator->realloc_fn(state->allocator->context, region->ids,
+												   region->capacity * sizeof(uint32_t));
+	}
+}
+
+/*
+ * Makes region the merge of piece[start .. start + len), whose bytes equal
+ * those of the merged region same.  Merging depends on the bytes only, so
+ * the tokens and the merge log, both relative to the region start, are the
+ * same.  A run of one character, or any text that repeats with a period
+ * dividing the region spacing, is merged once instead of region by region.
+ */
+static void
+copy_region(BpeState *state, Region *region, const Region *same, uint32_t start, uint32_t len)
+{
+	region->start = start;
+	region->len = len;
+	region_reserve(state, region, len);
+	region->n_tokens = same->n_tokens;
+	memcpy(region->bounds, same->bounds, (same->n_tokens + 1) * sizeof(uint32_t));
+	memcpy(region->ids, same->ids, same->n_tokens * sizeof(uint32_t));
+	region->log.n = 0;
+	if (same->log.n > 0)
+	{
+		log_reserve(state, &region->log, same->log.n);
+		memcpy(region->log.left, same->log.left, same->log.n * sizeof(uint32_t));
+		memcpy(region->log.end, same->log.end, same->log.n * sizeof(uint32_t));
+		memcpy(region->log.rank, same->log.rank, same->log.n * sizeof(uint32_t));
+		region->log.n = same->log.n;
+	}
+}
+
 static int
 merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
 			 Region *region, uint32_t start, uint32_t len)
@@ -865,14 +915,7 @@ merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
 	result = queue_merge(vocab, state, piece + start, len, &region->log);
 	if (result != BPE_OK)
 		return result;
-	if (region->capacity < (size_t) len + 1)
-	{
-		region->capacity = (size_t) len + 1;
-		region->bounds = state->allocator->realloc_fn(state->allocator->context, region->bounds,
-													  region->capacity * sizeof(uint32_t));
-		region->ids = state->allocator->realloc_fn(state->allocator->context, region->ids,
-												   region->capacity * sizeof(uint32_t));
-	}
+	region_reserve(state, region, len);
 	region->n_tokens = 0;
 	for (i = 0; i < len; i = state->scratch[i])
 	{
@@ -1044,9 +1087,15 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 			right_end = n;
 		else
 			right_end = next_center + margin;
-		result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
-		if (result != BPE_OK)
-			break;
+		if (right_end - right_start == left->len &&
+			memcmp(piece + right_start, piece + left->start, left->len) == 0)
+			copy_region(state, right, left, right_start, left->len);
+		else
+		{
+			result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
+			if (result != BPE_OK)
+				break;
+		}
 
 		/* candidate cuts from the middle of the overlap outward */
 		for (d = 0; d < 2 * margin && chosen == 0; d++)
