@@ -622,6 +622,7 @@ typedef struct QueueMerge
 	uint32_t   *part_id;
 	MergeLog   *log;
 	size_t		queued;			/* entries pushed and not yet taken */
+	uint32_t	queue_min;		/* lowest rank with entries, or BPE_NO_RANK */
 	uint32_t	merges;
 } QueueMerge;
 
@@ -664,6 +665,8 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 				return false;
 			queue_push(m->state, new_rank, before);
 			m->queued++;
+			if (new_rank < m->queue_min)
+				m->queue_min = new_rank;
 		}
 	}
 	new_rank = after < m->n
@@ -677,6 +680,8 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 			return false;
 		queue_push(m->state, new_rank, left);
 		m->queued++;
+		if (new_rank < m->queue_min)
+			m->queue_min = new_rank;
 	}
 	if (m->state->allocator->check_interrupts != NULL && (++m->merges & 0xffff) == 0)
 		m->state->allocator->check_interrupts();
@@ -731,6 +736,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	m.part_id = m.pair_rank + len;
 	m.log = log;
 	m.queued = 0;
+	m.queue_min = BPE_NO_RANK;
 	m.merges = 0;
 	if (sorted_start)
 		initial = (uint64_t *) (m.part_id + len);
@@ -750,6 +756,8 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 		{
 			queue_push(state, m.pair_rank[i], i);
 			m.queued++;
+			if (m.pair_rank[i] < m.queue_min)
+				m.queue_min = m.pair_rank[i];
 		}
 	}
 	if (sorted_start)
@@ -758,7 +766,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	for (;;)
 	{
 		/* merges only create pairs ranked above the current rank */
-		uint32_t	queue_rank = m.queued > 0 ? queue_next_rank(state, rank) : BPE_NO_RANK;
+		uint32_t	queue_rank = m.queue_min;
 		uint32_t	initial_rank = at < n_initial ? (uint32_t) (initial[at] >> 32) : BPE_NO_RANK;
 		size_t		count = 0;
 		size_t		k;
@@ -786,6 +794,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 		k = count;
 		count = queue_take(state, rank, count);
 		m.queued -= count - k;
+		m.queue_min = m.queued > 0 ? queue_next_rank(state, rank + 1) : BPE_NO_RANK;
 		for (k = 0; k < count; k++)
 		{
 			if (!merge_pair(&m, state->batch[k], rank))
@@ -846,7 +855,7 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  * cut_is_safe() (so by fact 2 the sides join without change).  When no
  * position in the overlap qualifies, the caller merges the whole piece.
  */
-#define BPE_MIN_CHUNK 4096
+#define BPE_MIN_CHUNK 8192
 #define BPE_MIN_MARGIN 128
 
 /* One merged region: its token boundaries, token ids and merge log. */
