@@ -475,34 +475,39 @@ queue_has(const BpeState *state, uint32_t rank)
 /*
  * Sorts keys (rank << 32 | position) by rank, keeping the position order of
  * equal ranks: a stable LSD radix sort on the rank bits, two passes of nine
- * bits (ranks stay below 2^18).
+ * bits (ranks stay below 2^18) whose counts are taken in one read, moving
+ * keys to tmp and back.
  */
 static void
 sort_by_rank(uint64_t *keys, uint64_t *tmp, size_t n)
 {
-	size_t		counts[512];
-	int			pass;
+	size_t		low[512];
+	size_t		high[512];
+	size_t		total_low = 0;
+	size_t		total_high = 0;
+	size_t		i;
 
-	for (pass = 0; pass < 2; pass++)
+	memset(low, 0, sizeof(low));
+	memset(high, 0, sizeof(high));
+	for (i = 0; i < n; i++)
 	{
-		int			shift = 32 + 9 * pass;
-		size_t		total = 0;
-		size_t		i;
-
-		memset(counts, 0, sizeof(counts));
-		for (i = 0; i < n; i++)
-			counts[(keys[i] >> shift) & 511]++;
-		for (i = 0; i < 512; i++)
-		{
-			size_t		c = counts[i];
-
-			counts[i] = total;
-			total += c;
-		}
-		for (i = 0; i < n; i++)
-			tmp[counts[(keys[i] >> shift) & 511]++] = keys[i];
-		memcpy(keys, tmp, n * sizeof(uint64_t));
+		low[(keys[i] >> 32) & 511]++;
+		high[(keys[i] >> 41) & 511]++;
 	}
+	for (i = 0; i < 512; i++)
+	{
+		size_t		c = low[i];
+
+		low[i] = total_low;
+		total_low += c;
+		c = high[i];
+		high[i] = total_high;
+		total_high += c;
+	}
+	for (i = 0; i < n; i++)
+		tmp[low[(keys[i] >> 32) & 511]++] = keys[i];
+	for (i = 0; i < n; i++)
+		keys[high[(tmp[i] >> 41) & 511]++] = tmp[i];
 }
 
 /*
