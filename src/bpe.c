@@ -859,6 +859,13 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  * and part histories are those of merging just its own side) and passes
  * cut_is_safe() (so by fact 2 the sides join without change).  When no
  * position in the overlap qualifies, the caller merges the whole piece.
+ *
+ * Any start of region k gives an exact result, but a cut is found only
+ * where both merges agree.  Region k starts at a token boundary of region
+ * k-1, so by fact 1 both merge the same text from that boundary on and
+ * differ only near their ends.  Starting at a fixed offset instead could
+ * cut a run of one letter out of phase with the tokens of region k-1, and
+ * no boundary of the two would coincide.
  */
 #define BPE_MIN_CHUNK 8192
 #define BPE_MIN_MARGIN 128
@@ -957,6 +964,26 @@ region_free(BpeState *state, Region *region)
 		state->allocator->free_fn(state->allocator->context, region->log.end);
 		state->allocator->free_fn(state->allocator->context, region->log.rank);
 	}
+}
+
+/* Piece offset of the last token of region that starts at or before piece offset p. */
+static uint32_t
+token_start_at_or_before(const Region *region, uint32_t p)
+{
+	size_t		lo = 0;
+	size_t		hi = region->n_tokens;	/* bounds[0] = 0 <= target */
+	uint32_t	target = p - region->start;
+
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi + 1) / 2;
+
+		if (region->bounds[mid] <= target)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return region->start + region->bounds[lo];
 }
 
 /* Index of the token of region that starts at piece offset p, or -1. */
@@ -1090,7 +1117,7 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	result = merge_region(vocab, state, piece, left, 0, center + margin);
 	while (result == BPE_OK)
 	{
-		uint32_t	right_start = center - margin;
+		uint32_t	right_start = token_start_at_or_before(left, center - margin);
 		uint32_t	next_center = center + chunk;
 		uint32_t	right_end;
 		uint32_t	chosen = 0;
