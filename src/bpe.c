@@ -6,12 +6,14 @@
  * quadratic in the piece length: a megabyte without a break would take
  * hours.  Short pieces (nearly all of them) use that same scan because it is
  * fastest there.  Longer pieces use a bucket queue of candidate pairs by
- * rank (queue_merge), and pieces of 12 KB or more are merged in regions of a
- * few kilobytes joined at provably safe cuts (encode_piece_regions), which
- * keeps the work linear and in cache.  An indexed binary heap ordered by
- * (rank, start) is the fallback for a vocabulary where a merge can create a
- * lower-ranked pair.  Every algorithm picks the pair tiktoken picks: the
- * lowest rank, and the leftmost of equal ranks.
+ * rank (queue_merge), and pieces of 24 KB or more are merged in regions of
+ * about 8 KB joined at provably safe cuts (encode_piece_regions), which
+ * keeps the work linear and in cache.  The scan and the queue find the rank
+ * of two adjacent parts by their ids in the merge table (bpe_merge_rank).
+ * An indexed binary heap ordered by (rank, start), which looks ranks up by
+ * the joined bytes, is the fallback for a vocabulary where a merge can
+ * create a lower-ranked pair.  Every algorithm picks the pair tiktoken
+ * picks: the lowest rank, and the leftmost of equal ranks.
  */
 #include <stdbool.h>
 
@@ -900,8 +902,8 @@ region_reserve(BpeState *state, Region *region, uint32_t len)
  * Makes region the merge of piece[start .. start + len), whose bytes equal
  * those of the merged region same.  Merging depends on the bytes only, so
  * the tokens and the merge log, both relative to the region start, are the
- * same.  A run of one character, or any text that repeats with a period
- * dividing the region spacing, is merged once instead of region by region.
+ * same.  In a long run of one character every region after the first
+ * two usually has the bytes of the one before, so it is copied, not merged.
  */
 static void
 copy_region(BpeState *state, Region *region, const Region *same, uint32_t start, uint32_t len)

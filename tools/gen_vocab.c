@@ -9,7 +9,9 @@
  * defining `const BpeVocab bpe_vocab_NAME`: the token bytes as one string
  * blob with offsets by id, and an open-addressing hash table of the
  * mergeable ids plus a direct table of two-byte tokens, so a backend maps read-only data and builds nothing at run
- * time.  Each ID=TEXT argument adds a special token to the decode table
+ * time.  It also writes the merge table: for every token of three bytes or
+ * more, the pair of token ids that BPE joins to make it, found by running
+ * BPE on the token's bytes, with a Bloom filter of those pairs.  Each ID=TEXT argument adds a special token to the decode table
  * only.  The generator rejects duplicate ids or byte strings, and a
  * vocabulary missing a single byte, since BPE could not encode that byte.
  */
@@ -383,7 +385,7 @@ main(int argc, char **argv)
 		slot = BPE_MERGE_SLOT(key) & (uint32_t) (n_merge_slots - 1);
 		while (merges[slot] != 0)
 			slot = (slot + 1) & (uint32_t) (n_merge_slots - 1);
-		/* nonzero: left and right cannot both be id 0, since their bytes differ from the token's */
+		/* never 0, which marks an empty slot: token 0 is not two copies of itself */
 		merges[slot] = (key << BPE_ID_BITS) | id;
 		filter_hash = BPE_MERGE_FILTER_HASH(key);
 		merge_filter[BPE_MERGE_FILTER_WORD(filter_hash)] |= BPE_MERGE_FILTER_BITS(filter_hash);
