@@ -21,6 +21,16 @@
 
 #define MIN_CAPACITY 256
 
+/*
+ * Forces inlining of the merge step into the merge loop, which then keeps
+ * the merge state in registers; GCC leaves it out of line otherwise.
+ */
+#if defined(__GNUC__)
+#define BPE_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define BPE_ALWAYS_INLINE
+#endif
+
 /* Grows state->ids to hold at least needed ids. */
 static void
 reserve_ids(BpeState *state, size_t needed)
@@ -638,7 +648,7 @@ typedef struct QueueMerge
  * the two pairs the merge creates.  Returns false when one of them ranks
  * below rank (see queue_merge).
  */
-static inline bool
+static inline BPE_ALWAYS_INLINE bool
 merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 {
 	uint32_t	right;
