@@ -151,3 +151,89 @@ SELECT action FROM claudecost.budget_check(1, as_of => '2026-05-01 12:00');
 RESET ROLE;
 REVOKE USAGE ON SCHEMA claudecost FROM regress_budget_outsider;
 DROP ROLE regress_budget_outsider;
+
+--
+-- A calendar period's counter row is fetched again at the TID of the last
+-- check.  The spend stays right when the row is updated in place, deleted
+-- and inserted again by a recount, moved by VACUUM FULL, removed with its
+-- table truncated, and when a transaction deletes it and rolls back.
+--
+SELECT claudecost.delete_budget(id) FROM claudecost.budget;
+INSERT INTO claudecost.price (model, input_per_mtok, output_per_mtok, effective_from)
+VALUES ('tid-model', 1, 1, '2020-01-01');
+SELECT claudecost.create_budget('tid daily', 10, 'daily', project_id => 'tid', starts_at => '2026-01-01') AS tid_budget \gset
+-- The checked spend, and whether the SQL definition agrees.
+CREATE FUNCTION pg_temp.tid_spend(OUT budget_name text, OUT spent numeric, OUT matches_state boolean)
+LANGUAGE sql AS $$
+    SELECT d.budget_name, d.spent, d.spent = s.spent_usd
+      FROM claudecost.budget_check(0, project_id => 'tid', as_of => '2026-05-01 12:00') d
+      LEFT JOIN claudecost.budget_state('2026-05-01 12:00', NULL, 'tid', NULL, NULL, NULL) s ON true
+$$;
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 08:00', 'tid-model', 'tid', 1000000);
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 09:00', 'tid-model', 'tid', 500000);
+SELECT * FROM pg_temp.tid_spend();
+SELECT claudecost.budget_recount(:tid_budget);
+SELECT * FROM pg_temp.tid_spend();
+VACUUM FULL claudecost.budget_spend;
+SELECT * FROM pg_temp.tid_spend();
+BEGIN;
+DELETE FROM claudecost.usage WHERE project_id = 'tid' AND occurred_at = '2026-05-01 09:00';
+SELECT * FROM pg_temp.tid_spend();
+ROLLBACK;
+SELECT * FROM pg_temp.tid_spend();
+DELETE FROM claudecost.budget_spend;
+VACUUM claudecost.budget_spend;
+SELECT pg_catalog.pg_relation_size('claudecost.budget_spend') AS spend_table_bytes;
+SELECT * FROM pg_temp.tid_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES ('2026-05-01 10:00', 'tid-model', 'tid', 250000);
+SELECT * FROM pg_temp.tid_spend();
+SELECT claudecost.delete_budget(:tid_budget);
+
+--
+-- A rolling window checked as of now keeps the sum of its past hours while
+-- the budget's late-change marker keeps its row version.  Rows written into
+-- a past hour, updated, deleted or recounted change the marker, so every
+-- check below agrees with the SQL definition.
+--
+SELECT claudecost.create_budget('window now', 1000, 'rolling', project_id => 'win-now',
+                                period_length => '24 hours', starts_at => now() - interval '3 days') AS win_budget \gset
+SELECT period_start, spent FROM claudecost.budget_spend WHERE budget_id = :win_budget;
+CREATE FUNCTION pg_temp.window_spend(OUT spent numeric, OUT matches_state boolean)
+LANGUAGE sql AS $$
+    SELECT d.spent, d.spent = s.spent_usd
+      FROM claudecost.budget_check(0, project_id => 'win-now') d
+      LEFT JOIN claudecost.budget_state(now(), NULL, 'win-now', NULL, NULL, NULL) s ON true
+$$;
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES (now(), 'tid-model', 'win-now', 1000000);
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES (now() - interval '2 hours', 'tid-model', 'win-now', 2000000);
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+UPDATE claudecost.usage SET input_tokens = 4000000
+ WHERE project_id = 'win-now' AND input_tokens = 2000000;
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+DELETE FROM claudecost.usage WHERE project_id = 'win-now' AND input_tokens = 4000000;
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+VALUES (now() - interval '3 hours', 'tid-model', 'win-now', 500000);
+SELECT * FROM pg_temp.window_spend();
+UPDATE claudecost.budget_spend SET spent = spent + 7
+ WHERE budget_id = :win_budget AND period_start = date_trunc('hour', now() - interval '3 hours', 'UTC');
+SELECT claudecost.budget_recount(:win_budget);
+SELECT * FROM pg_temp.window_spend();
+SELECT * FROM pg_temp.window_spend();
+TRUNCATE claudecost.usage;
+SELECT * FROM pg_temp.window_spend();
+SELECT period_start, spent FROM claudecost.budget_spend WHERE budget_id = :win_budget;
+SELECT claudecost.delete_budget(:win_budget);

@@ -30,6 +30,8 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -39,6 +41,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -77,6 +80,20 @@ typedef enum BudgetAction
 
 static const char *const action_labels[] = {"allow", "warn", "block"};
 
+/*
+ * Heap TID of a budget_spend row as the primary key index gave it (the root
+ * of its HOT chain), for the key (budget_id, period_start), in relation
+ * file file.  Counter updates change no indexed column, so they stay on
+ * that chain, and the next check fetches the row without an index descent.
+ */
+typedef struct CounterTid
+{
+	bool		valid;
+	ItemPointerData tid;
+	TimestampTz period_start;
+	Oid			file;
+} CounterTid;
+
 /* One enabled budget, as loaded from claudecost.budget and its exchange rate. */
 typedef struct BudgetDef
 {
@@ -114,6 +131,25 @@ typedef struct BudgetDef
 	TimestampTz cached_bucket;
 	TimestampTz cached_period_start;
 	TimestampTz cached_period_end;
+
+	/* Where this budget's counter row of the current bucket was found. */
+	CounterTid	spend_row;
+
+	/*
+	 * Rolling windows only: the sum of the window's closed hours (all but
+	 * the last), reused while the late-change marker row is the same
+	 * version.  See rolling_spend.
+	 */
+	CounterTid	marker_row;
+	bool		closed_valid;
+	TimestampTz closed_first;
+	TimestampTz closed_last;
+	Numeric		closed_sum;		/* in cache_context */
+	ItemPointerData marker_version;
+	TransactionId marker_xmin;
+	bool		horizon_set;
+	TimestampTz horizon_hour;	/* the UTC hour horizon_xid was read in */
+	TransactionId horizon_xid;
 } BudgetDef;
 
 /* State of one applicable budget during a check, in USD. */
@@ -124,8 +160,7 @@ typedef struct BudgetState
 	TimestampTz period_end;
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
-	Numeric		projected_usd;
-	Numeric		remaining_usd;	/* limit - spent - reserved - estimate, computed on first use */
+	Numeric		projected_usd;	/* spent + reserved + estimate */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -145,6 +180,7 @@ static uint64 invalidation_count = 0;
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
 static int64 all_budget_count = 0;	/* enabled or not */
+static int	rolling_budget_count = 0;	/* enabled */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -154,6 +190,8 @@ static Oid	spend_relid = InvalidOid;
 static Oid	spend_index = InvalidOid;
 static Oid	hold_relid = InvalidOid;
 static Oid	hold_index = InvalidOid;
+static AttrNumber spend_budget_att;
+static AttrNumber spend_start_att;
 static AttrNumber spend_spent_att;
 static AttrNumber hold_amount_att;
 static AttrNumber hold_expires_att;
@@ -341,6 +379,7 @@ load_budgets(void)
 	MemoryContextReset(cache_context);
 	budgets = NULL;
 	budget_count = 0;
+	rolling_budget_count = 0;
 	decision_desc = NULL;
 
 	namespace_oid = get_namespace_oid("claudecost", false);
@@ -352,6 +391,8 @@ load_budgets(void)
 	hold_index = claudecost_relid(namespace_oid, "budget_hold_pkey");
 	check_index_column(spend_index, "budget_id", 1);
 	check_index_column(spend_index, "period_start", 2);
+	spend_budget_att = column_number(spend_relid, "budget_id");
+	spend_start_att = column_number(spend_relid, "period_start");
 	spend_spent_att = column_number(spend_relid, "spent");
 	check_index_column(hold_index, "budget_id", 1);
 	hold_amount_att = column_number(hold_relid, "amount");
@@ -392,6 +433,8 @@ load_budgets(void)
 		b->tag = cache_cstring(tuple, desc, 11);
 		period = TextDatumGetCString(SPI_getbinval(tuple, desc, 12, &isnull));
 		b->period = parse_period(period);
+		if (b->period == PERIOD_ROLLING)
+			rolling_budget_count++;
 		value = SPI_getbinval(tuple, desc, 13, &isnull);
 		if (!isnull)
 			b->period_length = *DatumGetIntervalP(value);
@@ -751,43 +794,115 @@ from_usd(const BudgetDef *b, Numeric usd)
 }
 
 /*
- * An index scan kept open for one check and restarted for each budget, so
- * the relation, index and scan are set up once per check, not per budget.
+ * A counter table read during one check.  The heap is opened at once; the
+ * primary key index and its scan only when a lookup needs them, and then
+ * restarted for each budget, so each is set up at most once per check.
  */
 typedef struct CounterScan
 {
 	Relation	heap;
-	Relation	index;
-	IndexScanDesc scan;
+	Oid			index_oid;
+	int			nkeys;
+	Relation	index;			/* NULL until first needed */
+	IndexScanDesc scan;			/* NULL until first needed */
+	IndexFetchTableData *fetch; /* TID fetches before the index is open */
 	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	BlockNumber nblocks;		/* heap size, measured on first use */
 } CounterScan;
 
-/* Opens heap relid and its primary key index indexid for scans under snapshot. */
+/* Opens heap relid for lookups under snapshot through index indexid with nkeys keys. */
 static void
 counter_scan_open(CounterScan *cs, Oid relid, Oid indexid, Snapshot snapshot, int nkeys)
 {
+	memset(cs, 0, sizeof(*cs));
 	cs->heap = table_open(relid, AccessShareLock);
-	cs->index = index_open(indexid, AccessShareLock);
-	cs->scan = index_beginscan(cs->heap, cs->index, snapshot, nkeys, 0);
+	cs->index_oid = indexid;
+	cs->nkeys = nkeys;
 	cs->slot = table_slot_create(cs->heap, NULL);
+	cs->snapshot = snapshot;
+	cs->nblocks = InvalidBlockNumber;
 }
 
-/* Ends the scan and closes the relations. */
+/* The index scan of cs, begun on first use. */
+static IndexScanDesc
+counter_index_scan(CounterScan *cs)
+{
+	if (cs->scan == NULL)
+	{
+		cs->index = index_open(cs->index_oid, AccessShareLock);
+		cs->scan = index_beginscan(cs->heap, cs->index, cs->snapshot, cs->nkeys, 0);
+	}
+	return cs->scan;
+}
+
+/* Heap size of cs in blocks, measured once per check. */
+static BlockNumber
+counter_heap_blocks(CounterScan *cs)
+{
+	if (cs->nblocks == InvalidBlockNumber)
+		cs->nblocks = RelationGetNumberOfBlocks(cs->heap);
+	return cs->nblocks;
+}
+
+/* Ends the scans and closes the relations. */
 static void
 counter_scan_close(CounterScan *cs)
 {
-	index_endscan(cs->scan);
+	if (cs->fetch != NULL)
+		table_index_fetch_end(cs->fetch);
+	if (cs->scan != NULL)
+	{
+		index_endscan(cs->scan);
+		index_close(cs->index, AccessShareLock);
+	}
 	ExecDropSingleTupleTableSlot(cs->slot);
-	index_close(cs->index, AccessShareLock);
 	table_close(cs->heap, AccessShareLock);
 }
 
-/* Sum of the spend counters of one budget from first to last bucket. */
-static Numeric
-sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
+/*
+ * True when the row at the TID remembered for (budget_id, period_start) is
+ * still that row and a version of it is visible; it is then in cs->slot.
+ * The key is checked because a TID can be reused once VACUUM removes a
+ * dead chain.  Under SERIALIZABLE the index scan runs instead, so that it
+ * takes its predicate locks.
+ */
+static bool
+fetch_remembered(CounterScan *cs, const CounterTid *remembered, int64 budget_id,
+				 TimestampTz period_start)
 {
+	ItemPointerData tid = remembered->tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		isnull;
+	Datum		value;
+
+	if (!remembered->valid || remembered->period_start != period_start ||
+		remembered->file != cs->heap->rd_node.relNode || IsolationIsSerializable())
+		return false;
+
+	/* VACUUM may have truncated the table since the TID was found. */
+	if (ItemPointerGetBlockNumber(&tid) >= counter_heap_blocks(cs))
+		return false;
+
+	if (cs->scan == NULL && cs->fetch == NULL)
+		cs->fetch = table_index_fetch_begin(cs->heap);
+	if (!table_index_fetch_tuple(cs->scan != NULL ? cs->scan->xs_heapfetch : cs->fetch, &tid,
+								 cs->snapshot, cs->slot, &call_again, &all_dead))
+		return false;
+	value = slot_getattr(cs->slot, spend_budget_att, &isnull);
+	if (isnull || DatumGetInt64(value) != budget_id)
+		return false;
+	value = slot_getattr(cs->slot, spend_start_att, &isnull);
+	return !isnull && DatumGetTimestampTz(value) == period_start;
+}
+
+/* Starts an index scan of the counters of budget_id from first to last bucket. */
+static IndexScanDesc
+counter_range_scan(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
+{
+	IndexScanDesc scan = counter_index_scan(cs);
 	ScanKeyData key[3];
-	Numeric		sum = NULL;
 
 	/* Keys on the columns of budget_spend_pkey: (budget_id, period_start). */
 	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(budget_id));
@@ -795,8 +910,177 @@ sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
 				TimestampTzGetDatum(first));
 	ScanKeyInit(&key[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
 				TimestampTzGetDatum(last));
-	index_rescan(cs->scan, key, 3, NULL, 0);
-	while (index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot))
+	index_rescan(scan, key, 3, NULL, 0);
+	return scan;
+}
+
+/*
+ * Reads the counter row (budget_id, period_start) into cs->slot, at the TID
+ * in *remembered when that is still the row, else through the index, and
+ * then remembers its TID.  False when no version of the row is visible.
+ */
+static bool
+read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered)
+{
+	IndexScanDesc scan;
+	ItemPointerData root;
+
+	if (fetch_remembered(cs, remembered, budget_id, period_start))
+		return true;
+
+	/*
+	 * Fetching rewrites xs_heaptid to the visible member of the HOT chain,
+	 * so the root, which the next fetch must start from, is kept first.
+	 */
+	scan = counter_range_scan(cs, budget_id, period_start, period_start);
+	for (;;)
+	{
+		ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+
+		if (tid == NULL)
+			return false;
+		root = *tid;
+		if (index_fetch_heap(scan, cs->slot))
+			break;
+	}
+	remembered->tid = root;
+	remembered->period_start = period_start;
+	remembered->file = cs->heap->rd_node.relNode;
+	remembered->valid = true;
+	return true;
+}
+
+/* The spent column of the counter row in cs->slot, copied. */
+static Numeric
+slot_spent(CounterScan *cs)
+{
+	bool		isnull;
+	Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+	return isnull ? numeric_zero() : DatumGetNumericCopy(spent);
+}
+
+/* a + b, where either may be the shared zero. */
+static Numeric
+num_add_nonzero(Numeric a, Numeric b)
+{
+	if (a == numeric_zero())
+		return b;
+	if (b == numeric_zero())
+		return a;
+	return num_add(a, b);
+}
+
+/*
+ * Spend of the rolling window of b from first to last hour, at clock.
+ *
+ * Summing the window reads one counter row per hour.  Hours before the
+ * current one change only through late writes (rows for a past hour,
+ * updates, deletes, recounts), and those also write the budget's
+ * late-change marker again: the counter row at period_start '-infinity'
+ * (spent 0) that claudecost.create_budget adds.
+ * So the sum of the closed hours is kept, with the version of the marker
+ * it was read with, and reused while the marker is the same version: a
+ * check then reads two rows, the marker and the current hour.
+ *
+ * A write into the hour that was current when it ran did not touch the
+ * marker, and may commit after that hour has closed.  Its transaction
+ * had an id before this backend first saw the clock in the new hour
+ * (horizon_xid), so a sum is kept and reused only under a snapshot whose
+ * xmin is at least horizon_xid: every such transaction has ended and its
+ * rows are in the sum.  Checks as of another time, and SERIALIZABLE
+ * transactions, read every hour.
+ */
+static Numeric
+rolling_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
+			  TimestampTz clock_hour)
+{
+	bool		reusable = false;
+	ItemPointerData version;
+	TransactionId version_xmin = InvalidTransactionId;
+	Numeric		closed = numeric_zero();
+	Numeric		current = numeric_zero();
+	IndexScanDesc scan;
+
+	ItemPointerSetInvalid(&version);
+	if (last == clock_hour && !IsolationIsSerializable())
+	{
+		if (!b->horizon_set || b->horizon_hour != last)
+		{
+			b->horizon_hour = last;
+			b->horizon_xid = ReadNextTransactionId();
+			b->horizon_set = true;
+			b->closed_valid = false;
+		}
+		reusable = TransactionIdFollowsOrEquals(cs->snapshot->xmin, b->horizon_xid) &&
+			read_counter(cs, b->id, DT_NOBEGIN, &b->marker_row);
+	}
+	if (reusable)
+	{
+		bool		isnull;
+
+		version = cs->slot->tts_tid;
+		version_xmin = DatumGetTransactionId(slot_getsysattr(cs->slot, MinTransactionIdAttributeNumber,
+															 &isnull));
+		if (b->closed_valid && b->closed_first == first && b->closed_last == last &&
+			ItemPointerEquals(&b->marker_version, &version) && b->marker_xmin == version_xmin)
+		{
+			if (read_counter(cs, b->id, last, &b->spend_row))
+				current = slot_spent(cs);
+			return num_add_nonzero(b->closed_sum, current);
+		}
+	}
+
+	scan = counter_range_scan(cs, b->id, first, last);
+	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
+	{
+		bool		isnull;
+		Datum		start = slot_getattr(cs->slot, spend_start_att, &isnull);
+		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		if (DatumGetTimestampTz(start) == last)
+			current = DatumGetNumericCopy(spent);
+		else
+			closed = closed == numeric_zero() ? DatumGetNumericCopy(spent)
+				: num_add(closed, DatumGetNumeric(spent));
+	}
+
+	if (reusable)
+	{
+		MemoryContext old_context = MemoryContextSwitchTo(cache_context);
+
+		b->closed_sum = closed == numeric_zero() ? closed : DatumGetNumericCopy(NumericGetDatum(closed));
+		MemoryContextSwitchTo(old_context);
+		b->closed_first = first;
+		b->closed_last = last;
+		b->marker_version = version;
+		b->marker_xmin = version_xmin;
+		b->closed_valid = true;
+	}
+	return num_add_nonzero(closed, current);
+}
+
+/*
+ * Sum of the spend counters of budget b from first to last bucket.  A
+ * calendar period has one counter row, read at its remembered TID.
+ */
+static Numeric
+sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
+		  TimestampTz clock_hour)
+{
+	IndexScanDesc scan;
+	Numeric		sum = NULL;
+
+	if (first == last)
+		return read_counter(cs, b->id, last, &b->spend_row) ? slot_spent(cs) : numeric_zero();
+	if (b->period == PERIOD_ROLLING)
+		return rolling_spend(cs, b, first, last, clock_hour);
+
+	scan = counter_range_scan(cs, b->id, first, last);
+	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
 	{
 		bool		isnull;
 		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
@@ -815,13 +1099,17 @@ sum_spend(CounterScan *cs, int64 budget_id, TimestampTz first, TimestampTz last)
  * budget_hold_pkey over the id range of those budgets; the budget id is
  * read from the index entry, so entries of other budgets in the range cost
  * no heap access.  Live holds are few: settled and released ones are
- * deleted, expired ones by the next reservation.
+ * deleted, expired ones by the next reservation.  An empty heap file has no
+ * hold to count: a row visible to the snapshot was written into a block
+ * that existed before the snapshot was taken, so installations that never
+ * reserve skip the index.
  */
 static void
 add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 {
 	ScanKeyData key[2];
 	ItemPointer tid;
+	IndexScanDesc scan;
 	int			first = -1;
 	int			last = -1;
 	int			i;
@@ -834,19 +1122,20 @@ add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 			first = i;
 		last = i;
 	}
-	if (first < 0)
+	if (first < 0 || counter_heap_blocks(cs) == 0)
 		return;
 
 	ScanKeyInit(&key[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(states[first].def->id));
 	ScanKeyInit(&key[1], 1, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(states[last].def->id));
-	cs->scan->xs_want_itup = true;
-	index_rescan(cs->scan, key, 2, NULL, 0);
+	scan = counter_index_scan(cs);
+	scan->xs_want_itup = true;
+	index_rescan(scan, key, 2, NULL, 0);
 	i = first;
-	while ((tid = index_getnext_tid(cs->scan, ForwardScanDirection)) != NULL)
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-		int64		budget_id = DatumGetInt64(index_getattr(cs->scan->xs_itup, 1,
-															cs->scan->xs_itupdesc, &isnull));
+		int64		budget_id = DatumGetInt64(index_getattr(scan->xs_itup, 1,
+															scan->xs_itupdesc, &isnull));
 		Datum		expires_at;
 		Datum		amount;
 
@@ -858,7 +1147,7 @@ add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 		if (states[i].def->id != budget_id || !states[i].wants_holds)
 			continue;
 		/* An MVCC snapshot sees at most one version of the row behind an entry. */
-		if (!index_fetch_heap(cs->scan, cs->slot))
+		if (!index_fetch_heap(scan, cs->slot))
 			continue;
 		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
 		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
@@ -890,33 +1179,27 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* limit - spent - reserved - estimate of a state, computed on first use. */
-static Numeric
-remaining_of(BudgetState *s, Numeric estimate0)
-{
-	if (s->remaining_usd == NULL)
-		s->remaining_usd = num_sub(num_sub(num_sub(s->def->limit_usd, s->spent_usd),
-										   s->reserved_usd), estimate0);
-	return s->remaining_usd;
-}
-
 /*
  * True when state a binds before b: higher action, then less headroom
- * (remaining / limit), then lower id.  Limits are positive, so the
- * headrooms compare as remaining(a) x limit(b) against remaining(b) x
- * limit(a), exactly and without a numeric division.
+ * (limit - projected, as a share of the limit), then lower id.  Limits are
+ * positive, so a has less headroom exactly when projected(a) x limit(b) >
+ * projected(b) x limit(a): no subtraction or numeric division, and no
+ * multiplication for equal limits.
  */
 static bool
-binds_before(BudgetState *a, BudgetState *b, Numeric estimate0)
+binds_before(BudgetState *a, BudgetState *b)
 {
 	int			c;
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	c = num_cmp(num_mul(remaining_of(a, estimate0), b->def->limit_usd),
-				num_mul(remaining_of(b, estimate0), a->def->limit_usd));
+	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
+		c = num_cmp(a->projected_usd, b->projected_usd);
+	else
+		c = num_cmp(num_mul(a->projected_usd, b->def->limit_usd),
+					num_mul(b->projected_usd, a->def->limit_usd));
 	if (c != 0)
-		return c < 0;
+		return c > 0;
 	return a->def->id < b->def->id;
 }
 
@@ -932,8 +1215,10 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	bool		nulls[11];
 	bool		unpriced_allowed = false;
 	bool		unpriced_blocks;
+	Numeric		zero = numeric_zero();
 	Numeric		estimate0;
 	TimestampTz clock;
+	TimestampTz clock_hour;
 	BudgetState best;
 	bool		found = false;
 	BudgetState *states;
@@ -943,11 +1228,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Snapshot	snapshot;
 	int			i;
 
-	if (estimate != NULL && num_cmp(estimate, numeric_zero()) < 0)
+	if (estimate != NULL &&
+		(numeric_is_nan(estimate) || numeric_is_inf(estimate) || num_cmp(estimate, numeric_zero()) < 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid estimated_cost \"%s\"", num_text(estimate)),
-				 errhint("Give the estimated cost of the request in USD, zero or more.")));
+				 errhint("Give the estimated cost of the request in USD, a finite amount of zero or more.")));
 	if (as_of_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -963,7 +1249,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	}
 	memset(&best, 0, sizeof(best));
 	unpriced_blocks = estimate == NULL && !unpriced_allowed;
-	estimate0 = estimate == NULL ? numeric_zero() : estimate;
+	estimate0 = estimate == NULL ? zero : estimate;
 
 	/*
 	 * Take the definitions committed so far; the new command id makes the
@@ -985,6 +1271,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	check_select(hold_relid);
 
 	clock = GetCurrentTimestamp();
+	clock_hour = clock - (clock % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
 	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
@@ -1003,7 +1290,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			continue;
 		s->def = b;
 		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
-		s->spent_usd = sum_spend(&spend_scan, b->id, first_bucket, bucket);
+		s->spent_usd = sum_spend(&spend_scan, b, first_bucket, bucket, clock_hour);
 		s->reserved_usd = numeric_zero();
 		s->wants_holds = clock >= s->period_start && clock < s->period_end;
 		count++;
@@ -1015,7 +1302,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		BudgetState *s = &states[i];
 		const BudgetDef *b = s->def;
 
-		s->projected_usd = num_add(num_add(s->spent_usd, s->reserved_usd), estimate0);
+		/* Adding the shared zero (no holds, no estimate) would only copy. */
+		s->projected_usd = s->spent_usd;
+		if (s->reserved_usd != zero)
+			s->projected_usd = num_add(s->projected_usd, s->reserved_usd);
+		if (estimate0 != zero)
+			s->projected_usd = num_add(s->projected_usd, estimate0);
 		if (unpriced_blocks)
 			s->action = ACTION_BLOCK;
 		else if (num_cmp(s->projected_usd, b->limit_usd) > 0)
@@ -1024,8 +1316,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
-		s->remaining_usd = NULL;
-		if (!found || binds_before(s, &best, estimate0))
+		if (!found || binds_before(s, &best))
 		{
 			best = *s;
 			found = true;
@@ -1049,9 +1340,11 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		const BudgetDef *b = best.def;
 		Numeric		spent = from_usd(b, best.spent_usd);
 		Numeric		reserved = from_usd(b, best.reserved_usd);
-		Numeric		remaining = num_sub(num_sub(b->amount, spent), reserved);
+		Numeric		remaining = num_sub(b->amount, spent);
 		char	   *message;
 
+		if (reserved != zero)
+			remaining = num_sub(remaining, reserved);
 		if (unpriced_blocks)
 			message = unpriced_message(model);
 		else if (best.action == ACTION_BLOCK)
@@ -1101,6 +1394,20 @@ budget_any_defined(void)
 	if (cache_needs_load())
 		load_budgets();
 	return all_budget_count > 0;
+}
+
+/*
+ * True when an enabled rolling budget exists, as of the invalidations
+ * received so far.  Only then must the usage trigger write late-change
+ * markers: a budget enabled later is loaded afresh, with no kept sum.
+ */
+bool
+budget_any_rolling(void)
+{
+	AcceptInvalidationMessages();
+	if (cache_needs_load())
+		load_budgets();
+	return rolling_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))

@@ -2,9 +2,11 @@
 # Benchmark of claudecost.optimize_prompt on prompts built from real Claude
 # Code session transcripts.
 #
-# Usage: bench/optimizer/run.sh SESSIONS_DIR [PROMPTS] [ROUNDS]
+# Usage: bench/optimizer/run.sh [SESSIONS_DIR] [PROMPTS] [ROUNDS]
 #   SESSIONS_DIR  directory searched for Claude Code session files (*.jsonl,
-#                 the layout of ~/.claude/projects)
+#                 the layout of ~/.claude/projects).  Empty or omitted: the 24
+#                 transcripts of data/claude-code-sessions.tar.xz, extracted
+#                 to a temporary directory that is removed on exit
 #   PROMPTS       number of prompts to build (default 10000)
 #   ROUNDS        timed runs of each measured query; the best is reported
 #                 (default 3)
@@ -14,11 +16,23 @@
 # claudecost_bench there.  Exits non-zero when a check fails.
 set -euo pipefail
 
-sessions_dir=${1:?usage: $0 SESSIONS_DIR [PROMPTS] [ROUNDS]}
+sessions_dir=${1:-}
 prompts=${2:-10000}
 rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 database=claudecost_bench
+
+if [ -z "$sessions_dir" ]; then
+    archive=$here/../../data/claude-code-sessions.tar.xz
+    sessions_dir=$(mktemp -d)
+    trap 'rm -rf "$sessions_dir"' EXIT
+    trap 'exit 1' HUP INT TERM
+    tar -xJf "$archive" -C "$sessions_dir"
+elif [ ! -d "$sessions_dir" ]; then
+    echo "$0: session directory not found: $sessions_dir" >&2
+    echo "usage: $0 [SESSIONS_DIR] [PROMPTS] [ROUNDS]" >&2
+    exit 2
+fi
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database"
 psql -X -q -d "$database" -c "CREATE EXTENSION claudecost" \
