@@ -174,3 +174,22 @@ SELECT DISTINCT c_start, c_end, timezone(time_zone, c_start) AS local_start, c_e
   FROM periods
  WHERE name = 'Europe/Berlin custom 1 day' AND t >= '2026-10-24 00:00' AND t < '2026-10-26 00:00'
  ORDER BY c_start;
+
+-- Counters written by version 1.0 with its rule are recounted by the
+-- update.  1.0 put both UTC hours of Berlin's repeated local hour in one
+-- period, and Havana's 04:30 UTC on 2026-11-01 in a day starting after it.
+SET client_min_messages = warning;
+DROP EXTENSION claudecost CASCADE;
+CREATE EXTENSION claudecost VERSION '1.0';
+RESET client_min_messages;
+SELECT claudecost.create_budget('hourly berlin', 1, 'custom', period_length => '1 hour',
+       time_zone => 'Europe/Berlin', starts_at => '2026-10-25 00:00+02');
+SELECT claudecost.create_budget('daily havana', 1, 'daily', time_zone => 'America/Havana',
+       starts_at => '2026-10-01');
+INSERT INTO claudecost.usage (model, input_tokens, occurred_at) VALUES
+  ('claude-sonnet-4-5', 100000, '2026-10-25 00:30+00'), ('claude-sonnet-4-5', 100000, '2026-10-25 01:30+00'),
+  ('claude-sonnet-4-5', 100000, '2026-11-01 04:30+00');
+SELECT budget_id, period_start, spent FROM claudecost.budget_spend ORDER BY budget_id, period_start;
+ALTER EXTENSION claudecost UPDATE TO '1.1';
+SELECT budget_id, period_start, spent FROM claudecost.budget_spend ORDER BY budget_id, period_start;
+SELECT count(*) AS counter_mismatches FROM claudecost.verify_budget_spend();
