@@ -721,8 +721,8 @@ ALTER TABLE claudecost.usage_analytics_daily SET (fillfactor = 70);
 
 -- budget_check keeps the sum of a rolling window's past hours while the
 -- budget's late-change marker, a budget_spend row at period_start
--- '-infinity', keeps its row version; every write into a past hour writes
--- the marker again.
+-- '-infinity', keeps its row version.  The usage triggers, recounts and
+-- TRUNCATE write the marker again whenever a past hour changes.
 CREATE OR REPLACE FUNCTION claudecost.budget_recount(budget_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -745,108 +745,12 @@ BEGIN
        AND u.total_cost IS NOT NULL
      GROUP BY 1, 2
      ORDER BY 1, 2;
-    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    -- The late-change marker of a rolling budget (see src/budget_trigger.c).
     INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
     SELECT b.id, '-infinity', 0
       FROM claudecost.budget b
      WHERE b.id = budget_recount.budget_id AND b.period = 'rolling'
     ON CONFLICT ON CONSTRAINT budget_spend_pkey DO NOTHING;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION claudecost.budget_apply_spend(deltas claudecost.budget_spend_delta[])
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    ev record;
-BEGIN
-    IF deltas IS NULL OR pg_catalog.cardinality(deltas) = 0 THEN
-        RETURN;
-    END IF;
-
-    -- A delta for an hour before the current one also writes the rolling
-    -- budget's late-change marker, the counter at period_start '-infinity'
-    -- with spent 0: budget_check keeps the sum of a window's past hours
-    -- while the marker keeps its row version.  Rows are written in key
-    -- order, the marker first, as every writer does.
-    INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
-    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
-      FROM (SELECT d.budget_id, d.period_start, d.amount
-              FROM pg_catalog.unnest(deltas) d
-            UNION ALL
-            SELECT d.budget_id, '-infinity', 0
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE b.period = 'rolling'
-               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
-     GROUP BY x.budget_id, x.period_start
-     ORDER BY x.budget_id, x.period_start
-    ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
-
-    FOR ev IN
-        WITH totals AS (
-            -- Spend of the period that each grown counter belongs to: the
-            -- counter itself, or for a rolling budget the window that ends
-            -- with that hour.  Only counters that grew can reach a threshold.
-            SELECT b.id AS budget_id, b.amount, b.currency, b.warn_at, b.period, b.period_length,
-                   CASE WHEN b.period = 'rolling' THEN d.period_start - b.period_length + interval '1 hour'
-                        ELSE d.period_start END AS period_start,
-                   (SELECT coalesce(pg_catalog.sum(s.spent), 0)
-                      FROM claudecost.budget_spend s
-                     WHERE s.budget_id = b.id
-                       AND s.period_start >= CASE WHEN b.period = 'rolling'
-                                                  THEN d.period_start - b.period_length + interval '1 hour'
-                                                  ELSE d.period_start END
-                       AND s.period_start <= d.period_start) AS spent_usd,
-                   b.amount * claudecost.budget_usd_rate(b.currency) AS limit_usd
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE d.amount > 0 AND b.enabled
-        ),
-        reached AS (
-            SELECT t.budget_id, t.period_start, t.period, t.period_length, th.threshold,
-                   t.spent_usd, t.amount, t.currency
-              FROM totals t
-             CROSS JOIN LATERAL pg_catalog.unnest(t.warn_at || numeric '1') AS th(threshold)
-             WHERE t.spent_usd >= th.threshold * t.limit_usd
-        ),
-        fresh AS (
-            -- A rolling window reaches a threshold again only after a whole
-            -- window without an event for it.
-            SELECT r.*
-              FROM reached r
-             WHERE r.period <> 'rolling'
-                OR NOT EXISTS (
-                    SELECT 1 FROM claudecost.budget_event e
-                     WHERE e.budget_id = r.budget_id
-                       AND e.threshold = r.threshold
-                       AND e.period_start > r.period_start - r.period_length)
-        )
-        INSERT INTO claudecost.budget_event AS e
-               (budget_id, period_start, threshold, kind, spent_amount, budget_amount, currency)
-        SELECT f.budget_id, f.period_start, f.threshold,
-               CASE WHEN f.threshold = 1 THEN 'limit' ELSE 'warning' END,
-               claudecost.budget_from_usd(f.spent_usd, f.currency), f.amount, f.currency
-          FROM fresh f
-         ORDER BY f.budget_id, f.period_start, f.threshold
-        ON CONFLICT (budget_id, period_start, threshold) DO NOTHING
-        RETURNING e.id, e.budget_id, e.period_start, e.threshold, e.kind, e.spent_amount,
-                  e.budget_amount, e.currency
-    LOOP
-        PERFORM pg_catalog.pg_notify('claudecost_budget', pg_catalog.jsonb_build_object(
-            'event_id', ev.id,
-            'budget_id', ev.budget_id,
-            'budget_name', (SELECT b.name FROM claudecost.budget b WHERE b.id = ev.budget_id),
-            'period_start', ev.period_start,
-            'threshold', ev.threshold,
-            'kind', ev.kind,
-            'spent_amount', ev.spent_amount,
-            'budget_amount', ev.budget_amount,
-            'currency', ev.currency)::text);
-    END LOOP;
 END
 $$;
 
@@ -873,6 +777,717 @@ SELECT b.id, '-infinity', 0
  WHERE b.period = 'rolling'
 ON CONFLICT (budget_id, period_start) DO NOTHING;
 
+-- Budget amounts, exchange rates and estimates must be finite, and a model
+-- pattern must not end with the LIKE escape character, which made every
+-- usage row that the triggers matched against it fail.
+ALTER TABLE claudecost.budget
+    DROP CONSTRAINT budget_amount_check,
+    ADD CONSTRAINT budget_amount_check CHECK (amount > 0 AND amount < 'Infinity'),
+    ADD CONSTRAINT budget_model_check CHECK (model !~ '(^|[^\\])(\\\\)*\\$');
+ALTER TABLE claudecost.exchange_rate
+    DROP CONSTRAINT exchange_rate_positive_check,
+    ADD CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0 AND usd_per_unit < 'Infinity');
+
+CREATE OR REPLACE FUNCTION claudecost.budget_validate(period text, period_length interval, time_zone text,
+                                           warn_at numeric[], amount numeric, currency text)
+RETURNS numeric[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sorted numeric[];
+BEGIN
+    IF amount IS NULL OR amount <= 0 OR amount >= 'Infinity' THEN
+        RAISE EXCEPTION 'invalid budget amount "%"', amount
+            USING ERRCODE = '22023', HINT = 'Give a finite amount greater than zero.';
+    END IF;
+    PERFORM claudecost.budget_usd_rate(currency);
+    IF period IS NULL OR period NOT IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling') THEN
+        RAISE EXCEPTION 'invalid budget period "%"', period
+            USING ERRCODE = '22023',
+                  HINT = 'Use daily, weekly, monthly, quarterly, annual, custom or rolling.';
+    END IF;
+    IF period IN ('custom', 'rolling') THEN
+        IF period_length IS NULL OR period_length <= interval '0'
+           OR pg_catalog.date_part('month', period_length) <> 0
+           OR pg_catalog.date_part('year', period_length) <> 0 THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a % budget', period_length, period
+                USING ERRCODE = '22023',
+                      HINT = 'Give a positive length in days, hours or minutes; use monthly, quarterly or annual for months.';
+        END IF;
+        IF period = 'rolling' AND EXTRACT(epoch FROM period_length) % 3600 <> 0 THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a rolling budget', period_length
+                USING ERRCODE = '22023',
+                      DETAIL = 'Rolling windows are counted in whole UTC hours.',
+                      HINT = 'Give a whole number of hours, such as ''24 hours'' or ''7 days''.';
+        END IF;
+    ELSIF period_length IS NOT NULL THEN
+        RAISE EXCEPTION 'period_length is only valid for custom and rolling budgets'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('A %s budget has a calendar length.', period),
+                  HINT = 'Pass period_length => NULL.';
+    END IF;
+    IF time_zone IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone) THEN
+        RAISE EXCEPTION 'invalid time zone "%"', time_zone
+            USING ERRCODE = '22023',
+                  HINT = 'Use a name from pg_timezone_names, such as ''Europe/Berlin''.';
+    END IF;
+    IF warn_at IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest(warn_at) t WHERE t IS NULL OR t <= 0 OR t >= 1) THEN
+        RAISE EXCEPTION 'invalid warn_at "%"', warn_at
+            USING ERRCODE = '22023',
+                  DETAIL = 'Each threshold is a fraction of the amount, greater than 0 and less than 1; reaching 1 is the limit itself.',
+                  HINT = 'Pass thresholds such as ''{0.5,0.8}'', or ''{}'' for none.';
+    END IF;
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT t ORDER BY t), '{}') INTO sorted FROM pg_catalog.unnest(warn_at) t;
+    RETURN sorted;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.create_budget(
+    name text,
+    amount numeric,
+    period text,
+    currency text DEFAULT 'USD',
+    user_id text DEFAULT NULL,
+    project_id text DEFAULT NULL,
+    model text DEFAULT NULL,
+    api_key_id text DEFAULT NULL,
+    tag text DEFAULT NULL,
+    time_zone text DEFAULT 'UTC',
+    warn_at numeric[] DEFAULT '{0.8}',
+    hard_limit boolean DEFAULT true,
+    starts_at timestamptz DEFAULT now(),
+    period_length interval DEFAULT NULL,
+    ends_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    thresholds numeric[];
+    new_id bigint;
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF create_budget.model ~ '(^|[^\\])(\\\\)*\\$' THEN
+        RAISE EXCEPTION 'invalid model pattern "%"', create_budget.model
+            USING ERRCODE = '22023',
+                  DETAIL = 'A LIKE pattern must not end with its escape character, the backslash.',
+                  HINT = 'Write two backslashes to match one.';
+    END IF;
+    thresholds := claudecost.budget_validate(period, period_length, time_zone, warn_at, amount, currency);
+    IF starts_at IS NULL THEN
+        RAISE EXCEPTION 'budget starts_at must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF ends_at IS NOT NULL AND ends_at <= starts_at THEN
+        RAISE EXCEPTION 'budget ends_at "%" is not after starts_at "%"', ends_at, starts_at
+            USING ERRCODE = '22023';
+    END IF;
+
+    INSERT INTO claudecost.budget (name, amount, currency, user_id, project_id, model, api_key_id, tag,
+                                   period, period_length, time_zone, starts_at, ends_at, warn_at, hard_limit)
+    VALUES (create_budget.name, create_budget.amount, create_budget.currency, create_budget.user_id,
+            create_budget.project_id, create_budget.model, create_budget.api_key_id, create_budget.tag,
+            create_budget.period, create_budget.period_length, create_budget.time_zone,
+            create_budget.starts_at, create_budget.ends_at, thresholds, create_budget.hard_limit)
+    RETURNING id INTO new_id;
+    INSERT INTO claudecost.budget_lock (budget_id) VALUES (new_id);
+    PERFORM claudecost.budget_recount(new_id);
+    RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.update_budget(
+    budget_id bigint,
+    name text DEFAULT NULL,
+    amount numeric DEFAULT NULL,
+    currency text DEFAULT NULL,
+    warn_at numeric[] DEFAULT NULL,
+    hard_limit boolean DEFAULT NULL,
+    enabled boolean DEFAULT NULL,
+    ends_at timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b claudecost.budget;
+    thresholds numeric[];
+BEGIN
+    SELECT * INTO b FROM claudecost.budget WHERE id = update_budget.budget_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    IF update_budget.name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    thresholds := claudecost.budget_validate(b.period, b.period_length, b.time_zone,
+                                             coalesce(update_budget.warn_at, b.warn_at),
+                                             coalesce(update_budget.amount, b.amount),
+                                             coalesce(update_budget.currency, b.currency));
+    IF update_budget.ends_at IS NOT NULL AND update_budget.ends_at <= b.starts_at THEN
+        RAISE EXCEPTION 'budget ends_at "%" is not after starts_at "%"', update_budget.ends_at, b.starts_at
+            USING ERRCODE = '22023';
+    END IF;
+    UPDATE claudecost.budget u
+       SET name = coalesce(update_budget.name, u.name),
+           amount = coalesce(update_budget.amount, u.amount),
+           currency = coalesce(update_budget.currency, u.currency),
+           warn_at = thresholds,
+           hard_limit = coalesce(update_budget.hard_limit, u.hard_limit),
+           enabled = coalesce(update_budget.enabled, u.enabled),
+           ends_at = coalesce(update_budget.ends_at, u.ends_at),
+           updated_at = now()
+     WHERE u.id = update_budget.budget_id;
+    IF update_budget.ends_at IS DISTINCT FROM b.ends_at AND update_budget.ends_at IS NOT NULL THEN
+        PERFORM claudecost.budget_recount(update_budget.budget_id);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.budget_reserve(
+    user_id text DEFAULT NULL,
+    project_id text DEFAULT NULL,
+    model text DEFAULT NULL,
+    api_key_id text DEFAULT NULL,
+    tags text[] DEFAULT NULL,
+    estimated_cost numeric DEFAULT NULL,
+    ttl interval DEFAULT '10 minutes')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clock timestamptz := pg_catalog.clock_timestamp();
+    ids bigint[];
+    lock_id bigint;
+    r record;
+    reservation bigint;
+BEGIN
+    IF estimated_cost IS NULL OR estimated_cost < 0 OR estimated_cost >= 'Infinity' THEN
+        RAISE EXCEPTION 'invalid estimated_cost "%"', estimated_cost
+            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, a finite amount of zero or more.';
+    END IF;
+    IF ttl IS NULL OR ttl <= interval '0' THEN
+        RAISE EXCEPTION 'invalid ttl "%"', ttl
+            USING ERRCODE = '22023', HINT = 'Give a positive interval, such as ''10 minutes''.';
+    END IF;
+
+    SELECT pg_catalog.array_agg(s.budget_id ORDER BY s.budget_id) INTO ids
+      FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s;
+
+    -- Serialize reservations per budget, in id order so that two reservers
+    -- of overlapping budget sets cannot deadlock.  The lock does not update
+    -- the row, so waiters queue on it instead of racing through an update
+    -- chain.  Under REPEATABLE READ or SERIALIZABLE the snapshot predates the
+    -- lock, so the row is also updated: a reserver whose snapshot misses a
+    -- concurrent hold then fails with a serialization error.
+    PERFORM 1 FROM claudecost.budget_lock l
+      WHERE l.budget_id = ANY (ids)
+      ORDER BY l.budget_id
+      FOR NO KEY UPDATE;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        FOREACH lock_id IN ARRAY coalesce(ids, '{}')
+        LOOP
+            UPDATE claudecost.budget_lock l SET version = l.version + 1 WHERE l.budget_id = lock_id;
+        END LOOP;
+    END IF;
+
+    -- A new statement, so under READ COMMITTED it sees every hold and spend
+    -- committed by the reservers this one waited for.
+    FOR r IN
+        SELECT s.*
+          FROM claudecost.budget_state(clock, user_id, project_id, model, api_key_id, tags) s
+         WHERE s.hard_limit AND s.spent_usd + s.reserved_usd + estimated_cost > s.limit_usd
+         ORDER BY s.budget_id
+         LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'budget "%" exceeded', r.budget_name
+            USING ERRCODE = 'CC001',
+                  DETAIL = pg_catalog.format('Spent %s, reserved %s, requested %s, limit %s %s in the current period.',
+                                             claudecost.budget_from_usd(r.spent_usd, r.currency),
+                                             claudecost.budget_from_usd(r.reserved_usd, r.currency),
+                                             claudecost.budget_from_usd(estimated_cost, r.currency),
+                                             r.amount, r.currency),
+                  HINT = 'Wait for the next period, release unused reservations with claudecost.budget_release(), or raise the amount with claudecost.update_budget().';
+    END LOOP;
+
+    INSERT INTO claudecost.budget_reservation (estimated_cost, user_id, project_id, model, api_key_id, tags,
+                                               created_at, expires_at)
+    VALUES (estimated_cost, user_id, project_id, model, api_key_id, tags, clock, clock + ttl)
+    RETURNING id INTO reservation;
+
+    INSERT INTO claudecost.budget_hold (budget_id, reservation_id, amount, expires_at)
+    SELECT b, reservation, estimated_cost, clock + ttl FROM pg_catalog.unnest(ids) b;
+
+    -- Expired holds no longer count; drop them while their budgets are locked.
+    DELETE FROM claudecost.budget_hold h
+     WHERE h.budget_id = ANY (ids) AND h.expires_at <= clock;
+
+    RETURN reservation;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.get_budget_status(budget_id bigint, as_of timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    spent numeric;
+    reserved numeric;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO r FROM claudecost.budget_state(as_of, NULL, NULL, NULL, NULL, NULL, budget_id);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    spent := claudecost.budget_from_usd(r.spent_usd, r.currency);
+    reserved := claudecost.budget_from_usd(r.reserved_usd, r.currency);
+    RETURN pg_catalog.jsonb_build_object(
+        'budget_id', r.budget_id,
+        'budget_name', r.budget_name,
+        'period_start', r.period_start,
+        'period_end', r.period_end,
+        'budget_amount', r.amount,
+        'spent_amount', spent,
+        'reserved_amount', reserved,
+        'remaining_amount', r.amount - spent - reserved,
+        'usage_percentage', pg_catalog.round(r.spent_usd / r.limit_usd * 100, 2),
+        'is_warning', pg_catalog.cardinality(r.warn_at) > 0 AND r.spent_usd >= r.warn_at[1] * r.limit_usd,
+        'is_exceeded', r.spent_usd > r.limit_usd,
+        'currency', r.currency);
+END
+$$;
+
+-- reconcile() refuses a cost report in a currency other than USD, and
+-- resolves the report's model names as the ledger view does.
+CREATE OR REPLACE FUNCTION claudecost.reconcile(cost_report jsonb)
+RETURNS TABLE (day date, model text, report_amount numeric, ledger_amount numeric,
+               difference numeric, status text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pages jsonb;
+    bad record;
+BEGIN
+    IF cost_report IS NULL THEN
+        RAISE EXCEPTION 'cost report must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    pages := CASE jsonb_typeof(cost_report) WHEN 'array' THEN cost_report
+                                            ELSE jsonb_build_array(cost_report) END;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(pages) pg
+               WHERE jsonb_typeof(pg) <> 'object' OR jsonb_typeof(pg->'data') IS DISTINCT FROM 'array') THEN
+        RAISE EXCEPTION 'invalid cost report'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
+    END IF;
+
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
+    SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
+    WHERE l.day IS NULL
+       OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
+    LIMIT 1;
+    IF FOUND AND bad.day IS NULL THEN
+        RAISE EXCEPTION 'missing starting_at in cost report bucket'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Each bucket of a cost report needs its starting_at time.';
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid amount "%" in cost report', bad.amount
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Amounts are decimal strings in US cents, such as "123.78912".';
+    END IF;
+
+    RETURN QUERY
+    WITH report AS (
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
+        FROM claudecost.reconcile_lines(pages) l
+        WHERE l.amount IS NOT NULL
+        GROUP BY 1, 2
+    ),
+    report_day AS (
+        SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l
+    ),
+    ledger AS (
+        SELECT a.day, a.model, sum(a.amount) AS amount
+        FROM claudecost.admin_cost_report a
+        WHERE a.day IN (SELECT d.day FROM report_day d)
+        GROUP BY a.day, a.model
+    )
+    SELECT x.line_day, x.line_model, x.report_cents, x.ledger_cents,
+           pg_catalog.trim_scale(x.ledger_cents - x.report_cents),
+           CASE WHEN x.in_report AND NOT x.in_ledger THEN 'missing_in_ledger'
+                WHEN x.in_ledger AND NOT x.in_report THEN 'missing_in_report'
+                WHEN x.report_cents = x.ledger_cents THEN 'match'
+                ELSE 'mismatch' END
+    FROM (
+        SELECT coalesce(r.day, g.day) AS line_day, coalesce(r.model, g.model) AS line_model,
+               pg_catalog.trim_scale(coalesce(r.amount, 0)) AS report_cents,
+               pg_catalog.trim_scale(coalesce(g.amount, 0)) AS ledger_cents,
+               r.day IS NOT NULL AS in_report, g.day IS NOT NULL AS in_ledger
+        FROM report r
+        FULL JOIN ledger g ON g.day = r.day AND g.model IS NOT DISTINCT FROM r.model
+    ) x
+    ORDER BY x.line_day, x.line_model COLLATE "C";
+END;
+$$;
+
+-- ---------------------------------------------------------------------
+-- Input limits: occurred_at range, report period length, per-row token
+-- totals summed in numeric by the checks, and non-UTF-8 databases.
+-- ---------------------------------------------------------------------
+
+-- The constraint is added NOT VALID first, so that a ledger with rows
+-- outside the range still updates.  When no row lies outside (min and max
+-- read from usage_occurred_at_idx), VALIDATE scans the ledger once and marks
+-- the constraint valid, as in a fresh install.  Otherwise a warning lists
+-- how many rows lie outside.  They stay readable, every new or updated row
+-- is checked, and VALIDATE CONSTRAINT succeeds once those rows are fixed.
+ALTER TABLE claudecost.usage ADD CONSTRAINT usage_occurred_at_range
+    CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '2200-01-01 00:00:00+00') NOT VALID;
+
+DO $$
+DECLARE
+    outside bigint;
+BEGIN
+    IF (SELECT min(u.occurred_at) >= '1970-01-01 00:00:00+00' AND max(u.occurred_at) < '2200-01-01 00:00:00+00'
+        FROM claudecost.usage u) IS NOT FALSE THEN
+        ALTER TABLE claudecost.usage VALIDATE CONSTRAINT usage_occurred_at_range;
+    ELSE
+        SELECT count(*) INTO outside
+        FROM claudecost.usage u
+        WHERE NOT (u.occurred_at >= '1970-01-01 00:00:00+00' AND u.occurred_at < '2200-01-01 00:00:00+00');
+        RAISE WARNING 'claudecost.usage has % rows with occurred_at outside [1970-01-01, 2200-01-01)', outside
+            USING DETAIL = 'The constraint usage_occurred_at_range was added NOT VALID, so it checks only new and updated rows.',
+                  HINT = 'Correct or delete those rows, then run ALTER TABLE claudecost.usage VALIDATE CONSTRAINT usage_occurred_at_range.';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.verify_analytics_rollups()
+RETURNS TABLE (rollup text, key text, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH daily_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
+               coalesce(u.project_id, '') AS project_id, u.service_tier,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    daily_stored AS (
+        SELECT a.day, a.model, a.user_id, a.project_id, a.service_tier, a.requests, a.unpriced_requests,
+               a.input_tokens + a.output_tokens + a.cache_write_5m_tokens + a.cache_write_1h_tokens
+               + a.cache_read_tokens AS tokens,
+               a.input_cost, a.cache_write_cost, a.tool_cost, a.total_cost
+        FROM claudecost.usage_analytics_daily a
+        WHERE a.requests <> 0
+    ),
+    prompt_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.prompt_hash, u.model, count(*) AS requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        WHERE u.prompt_hash IS NOT NULL
+        GROUP BY 1, 2, 3
+    ),
+    prompt_day_expected AS (
+        SELECT a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+               sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
+               sum(x.sums[5]) AS uncached_first_input_cost
+        FROM claudecost.usage_analytics_prompt a
+        CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
+                                                                     a.cache_read_tokens, a.input_cost,
+                                                                     a.total_cost) AS sums) x
+        GROUP BY a.day, a.model
+        HAVING sum(x.sums[1]) <> 0
+    )
+    SELECT 'usage_analytics_daily',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), coalesce(s.user_id, r.user_id),
+                     coalesce(s.project_id, r.project_id), coalesce(s.service_tier, r.service_tier)),
+           row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost,
+               s.total_cost)::text,
+           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost,
+               r.total_cost)::text
+    FROM daily_stored s
+    FULL JOIN daily_raw r USING (day, model, user_id, project_id, service_tier)
+    WHERE row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost, s.total_cost)
+          IS DISTINCT FROM
+          row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model)),
+           row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
+           row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
+    FULL JOIN prompt_raw r USING (day, prompt_hash, model)
+    WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
+          IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt_day',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model)),
+           row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
+               s.uncached_first_input_cost)::text,
+           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
+               r.uncached_first_input_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
+    FULL JOIN prompt_day_expected r USING (day, model)
+    WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
+          IS DISTINCT FROM
+          row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.verify_long_context_rollup()
+RETURNS TABLE (hour timestamptz, model text, long_context_threshold bigint, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
+               count(*) AS requests,
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS prompt_tokens,
+               sum(u.total_cost) AS total_cost,
+               sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
+                   + coalesce(u.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
+                   + coalesce(u.cache_write_cost, 0)
+                     * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.cache_read_cost, 0)
+                     * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.tool_cost, 0)) AS base_cost
+        FROM claudecost.usage u
+        JOIN claudecost.price p ON p.id = u.price_id
+        WHERE u.long_context AND u.total_cost IS NOT NULL
+          AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
+          AND p.long_output_per_mtok > 0
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+              <= p.long_context_threshold * 1.1
+        GROUP BY 1, 2, 3
+    ),
+    stored AS (
+        SELECT a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
+               a.base_cost
+        FROM claudecost.usage_analytics_long_context a
+        WHERE a.requests <> 0
+    )
+    SELECT coalesce(s.hour, r.hour), coalesce(s.model, r.model),
+           coalesce(s.long_context_threshold, r.long_context_threshold),
+           row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)::text,
+           row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)::text
+    FROM stored s
+    FULL JOIN raw r USING (hour, model, long_context_threshold)
+    WHERE row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)
+          IS DISTINCT FROM row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)
+$$;
+
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+CREATE OR REPLACE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
+                                               time_zone text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF start_time IS NULL OR end_time IS NULL OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'report period and time zone must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF end_time <= start_time THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass an end_time later than start_time.';
+    END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
+    -- Converting a time checks the name the way every report uses it;
+    -- scanning pg_timezone_names would read the whole zone database.
+    BEGIN
+        PERFORM start_time AT TIME ZONE time_zone;
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE EXCEPTION 'unrecognized time zone "%"', time_zone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass a name from pg_timezone_names, such as Europe/Berlin.';
+    END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.report_days(start_time timestamptz, end_time timestamptz, time_zone text)
+RETURNS TABLE (day_number integer, day date)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (d.n - 1)::integer, d.day::date
+    FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
+                                    interval '1 day') WITH ORDINALITY AS d(day, n)
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.report_daily(start_time timestamptz, end_time timestamptz,
+                                        time_zone text DEFAULT 'UTC')
+RETURNS TABLE (day_number integer, day date, requests bigint, tokens numeric, cost numeric)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+    WITH bounds AS (
+        SELECT pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC') + interval '1 day'
+                   AS first_day,
+               greatest(pg_catalog.date_trunc('day', end_time, 'UTC'),
+                        pg_catalog.date_trunc('day', start_time - interval '1 microsecond', 'UTC')
+                                   + interval '1 day') AS last_day
+    ),
+    -- Hour buckets of the period that usage_analytics_daily cannot place:
+    -- outside the whole UTC days, or on another local date than UTC date.
+    special_hour AS (
+        SELECT g.hour, g.hour >= b.first_day AND g.hour < b.last_day AS in_whole_day
+        FROM bounds b,
+             pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
+                                        + interval '1 hour',
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
+        WHERE g.hour < b.first_day OR g.hour >= b.last_day
+           OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
+    ),
+    special_total AS (
+        SELECT s.hour, s.in_whole_day, sum(h.requests) AS requests,
+               sum(h.input_tokens + h.output_tokens + h.cache_write_5m_tokens
+                   + h.cache_write_1h_tokens + h.cache_read_tokens) AS tokens,
+               sum(h.total_cost) AS cost
+        FROM special_hour s
+        JOIN claudecost.usage_hourly h ON h.hour = s.hour
+        GROUP BY s.hour, s.in_whole_day
+    ),
+    part AS (
+        -- Whole UTC days, on their UTC date.
+        SELECT a.day, sum(a.requests) AS requests,
+               sum(a.input_tokens + a.output_tokens + a.cache_write_5m_tokens
+                   + a.cache_write_1h_tokens + a.cache_read_tokens) AS tokens,
+               sum(a.total_cost) AS cost
+        FROM claudecost.usage_analytics_daily a, bounds b
+        WHERE a.day >= (b.first_day AT TIME ZONE 'UTC')::date AND a.day < (b.last_day AT TIME ZONE 'UTC')::date
+        GROUP BY a.day
+        UNION ALL
+        -- Hours of whole days that belong to another local day, taken out
+        -- of their UTC date ...
+        SELECT (t.hour AT TIME ZONE 'UTC')::date, -t.requests, -t.tokens, -t.cost
+        FROM special_total t
+        WHERE t.in_whole_day
+        UNION ALL
+        -- ... and every special hour added to its local date.
+        SELECT (t.hour AT TIME ZONE time_zone)::date, t.requests, t.tokens, t.cost
+        FROM special_total t
+    ),
+    -- A day whose parts cancel out has no requests; its sums are written
+    -- as plain zeros, not as zeros with the scale of the cancelled costs.
+    local_day AS (
+        SELECT p.day, sum(p.requests) AS requests, sum(p.tokens) AS tokens, sum(p.cost) AS cost
+        FROM part p
+        GROUP BY p.day
+        HAVING sum(p.requests) <> 0
+    )
+    SELECT d.day_number, d.day, coalesce(l.requests, 0)::bigint, coalesce(l.tokens, 0), coalesce(l.cost, 0)
+    FROM claudecost.report_days(start_time, end_time, time_zone) d
+    LEFT JOIN local_day l ON l.day = d.day
+$$;
+
+CREATE OR REPLACE VIEW claudecost.cost_trends AS
+WITH daily AS (
+    SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
+           sum(h.total_cost) AS total_cost
+    FROM claudecost.usage_hourly h
+    GROUP BY 1
+    HAVING sum(h.requests) <> 0
+),
+days AS (
+    SELECT d::date AS day
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
+         pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
+),
+series AS (
+    SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
+    FROM days FULL JOIN daily USING (day)
+)
+SELECT s.day,
+       s.requests,
+       s.total_cost,
+       pg_catalog.round(avg(s.total_cost) OVER w7, 6) AS cost_7day_average,
+       s.total_cost - pg_catalog.lag(s.total_cost) OVER w AS change_from_previous_day,
+       sum(s.total_cost) OVER (PARTITION BY pg_catalog.date_trunc('month', s.day) ORDER BY s.day)
+           AS month_to_date_cost
+FROM series s
+WINDOW w AS (ORDER BY s.day), w7 AS (ORDER BY s.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW);
+
+-- CREATE OR REPLACE VIEW resets security_invoker, and a new function is
+-- executable by PUBLIC until grant_roles() runs.
+ALTER VIEW claudecost.cost_trends SET (security_invoker = true);
+REVOKE ALL ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) FROM PUBLIC;
+SELECT claudecost.grant_roles();
 -- ---------------------------------------------------------------------
 -- Budget periods contain their timestamps across DST changes
 -- (schema/70_budget.sql).  A repeated local midnight starts its day at the

@@ -334,7 +334,12 @@ CREATE TABLE claudecost.usage (
     tool_cost numeric,
     total_cost numeric,
     currency text,
-    CONSTRAINT usage_request_id_key UNIQUE (request_id)
+    CONSTRAINT usage_request_id_key UNIQUE (request_id),
+    -- Reports build one row per day or hour between the first and the last
+    -- usage, so an occurred_at at infinity made them run without end.  The
+    -- pricing trigger checks the same bounds first and raises SQLSTATE 22008.
+    CONSTRAINT usage_occurred_at_range
+        CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '2200-01-01 00:00:00+00')
 );
 
 COMMENT ON TABLE claudecost.usage IS
@@ -1284,7 +1289,7 @@ CREATE TABLE claudecost.exchange_rate (
     usd_per_unit numeric NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT exchange_rate_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
-    CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0)
+    CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0 AND usd_per_unit < 'Infinity')
 );
 
 INSERT INTO claudecost.exchange_rate (currency, usd_per_unit) VALUES ('USD', 1);
@@ -1318,7 +1323,11 @@ CREATE TABLE claudecost.budget (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT budget_name_key UNIQUE (name),
-    CONSTRAINT budget_amount_check CHECK (amount > 0),
+    -- NaN sorts above every number, so "< 'Infinity'" also rejects it.
+    CONSTRAINT budget_amount_check CHECK (amount > 0 AND amount < 'Infinity'),
+    -- LIKE raises an error for a pattern that ends with its escape character,
+    -- and the usage triggers match every budget's pattern.
+    CONSTRAINT budget_model_check CHECK (model !~ '(^|[^\\])(\\\\)*\\$'),
     CONSTRAINT budget_period_check CHECK (
         period IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling')),
     CONSTRAINT budget_period_length_check CHECK (
@@ -1654,9 +1663,9 @@ AS $$
 DECLARE
     sorted numeric[];
 BEGIN
-    IF amount IS NULL OR amount <= 0 THEN
+    IF amount IS NULL OR amount <= 0 OR amount >= 'Infinity' THEN
         RAISE EXCEPTION 'invalid budget amount "%"', amount
-            USING ERRCODE = '22023', HINT = 'Give an amount greater than zero.';
+            USING ERRCODE = '22023', HINT = 'Give a finite amount greater than zero.';
     END IF;
     PERFORM claudecost.budget_usd_rate(currency);
     IF period IS NULL OR period NOT IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling') THEN
@@ -1726,7 +1735,7 @@ BEGIN
        AND u.total_cost IS NOT NULL
      GROUP BY 1, 2
      ORDER BY 1, 2;
-    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    -- The late-change marker of a rolling budget (see src/budget_trigger.c).
     INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
     SELECT b.id, '-infinity', 0
       FROM claudecost.budget b
@@ -1761,6 +1770,12 @@ DECLARE
 BEGIN
     IF name IS NULL OR name = '' THEN
         RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF create_budget.model ~ '(^|[^\\])(\\\\)*\\$' THEN
+        RAISE EXCEPTION 'invalid model pattern "%"', create_budget.model
+            USING ERRCODE = '22023',
+                  DETAIL = 'A LIKE pattern must not end with its escape character, the backslash.',
+                  HINT = 'Write two backslashes to match one.';
     END IF;
     thresholds := claudecost.budget_validate(period, period_length, time_zone, warn_at, amount, currency);
     IF starts_at IS NULL THEN
@@ -1810,6 +1825,9 @@ BEGIN
     SELECT * INTO b FROM claudecost.budget WHERE id = update_budget.budget_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    IF update_budget.name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
     END IF;
     thresholds := claudecost.budget_validate(b.period, b.period_length, b.time_zone,
                                              coalesce(update_budget.warn_at, b.warn_at),
@@ -1892,23 +1910,10 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A delta for an hour before the current one also writes the rolling
-    -- budget's late-change marker, the counter at period_start '-infinity'
-    -- with spent 0: budget_check keeps the sum of a window's past hours
-    -- while the marker keeps its row version.  Rows are written in key
-    -- order, the marker first, as every writer does.
     INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
-    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
-      FROM (SELECT d.budget_id, d.period_start, d.amount
-              FROM pg_catalog.unnest(deltas) d
-            UNION ALL
-            SELECT d.budget_id, '-infinity', 0
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE b.period = 'rolling'
-               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
-     GROUP BY x.budget_id, x.period_start
-     ORDER BY x.budget_id, x.period_start
+    SELECT d.budget_id, d.period_start, d.amount
+      FROM pg_catalog.unnest(deltas) d
+     ORDER BY d.budget_id, d.period_start
     ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
 
     FOR ev IN
@@ -2178,9 +2183,9 @@ DECLARE
     r record;
     reservation bigint;
 BEGIN
-    IF estimated_cost IS NULL OR estimated_cost < 0 THEN
+    IF estimated_cost IS NULL OR estimated_cost < 0 OR estimated_cost >= 'Infinity' THEN
         RAISE EXCEPTION 'invalid estimated_cost "%"', estimated_cost
-            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, zero or more.';
+            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, a finite amount of zero or more.';
     END IF;
     IF ttl IS NULL OR ttl <= interval '0' THEN
         RAISE EXCEPTION 'invalid ttl "%"', ttl
@@ -2275,6 +2280,9 @@ DECLARE
     spent numeric;
     reserved numeric;
 BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM claudecost.budget_state(as_of, NULL, NULL, NULL, NULL, NULL, budget_id);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
@@ -2849,7 +2857,7 @@ AS $$
         SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
                coalesce(u.project_id, '') AS project_id, u.service_tier,
                count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
-               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
                coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
@@ -2926,8 +2934,40 @@ COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
 -- Helpers
 ------------------------------------------------------------------------
 
--- Raises an error unless [start_time, end_time) is a non-empty period and
--- time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+-- Raises an error unless [start_time, end_time) is a non-empty period of at
+-- most 100 years (see report_period_end) and time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
 -- every function that calls it: its EXCEPTION block starts a
 -- subtransaction, which a parallel query cannot.
 CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
@@ -2951,6 +2991,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass an end_time later than start_time.';
     END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
     -- Converting a time checks the name the way every report uses it;
     -- scanning pg_timezone_names would read the whole zone database.
     BEGIN
@@ -3316,7 +3357,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (d.n - 1)::integer, d.day::date
     FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
-                                    ((end_time - interval '1 microsecond') AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
                                     interval '1 day') WITH ORDINALITY AS d(day, n)
 $$;
 
@@ -3351,7 +3393,8 @@ AS $$
         FROM bounds b,
              pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
                                         + interval '1 hour',
-                                        end_time - interval '1 microsecond', interval '1 hour') AS g(hour)
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
         WHERE g.hour < b.first_day OR g.hour >= b.last_day
            OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
     ),
@@ -3661,7 +3704,11 @@ COMMENT ON VIEW claudecost.hourly_usage IS
     'Requests, tokens and USD cost per UTC hour and every rollup dimension (NULL where usage had none)';
 
 -- Every UTC day from the first to the last day with usage, zero days
--- included, with a trailing 7-day average.
+-- included, with a trailing 7-day average.  The zero days are generated only
+-- between 1970-01-01 and 2199-12-31, the range that the constraint
+-- usage_occurred_at_range allows, so the view has at most 84,006 rows.
+-- Days with usage outside that range (rows stored before the constraint
+-- existed) are listed without zero days around them.
 CREATE VIEW claudecost.cost_trends AS
 WITH daily AS (
     SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
@@ -3672,12 +3719,13 @@ WITH daily AS (
 ),
 days AS (
     SELECT d::date AS day
-    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily) r,
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
          pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
 ),
 series AS (
     SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
-    FROM days LEFT JOIN daily USING (day)
+    FROM days FULL JOIN daily USING (day)
 )
 SELECT s.day,
        s.requests,
@@ -3818,6 +3866,19 @@ BEGIN
                   DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
     END IF;
 
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
     SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
     WHERE l.day IS NULL
        OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
@@ -3835,10 +3896,13 @@ BEGIN
 
     RETURN QUERY
     WITH report AS (
-        SELECT l.day, l.model, sum(l.amount::numeric) AS amount
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
         FROM claudecost.reconcile_lines(pages) l
         WHERE l.amount IS NOT NULL
-        GROUP BY l.day, l.model
+        GROUP BY 1, 2
     ),
     report_day AS (
         SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l
@@ -4243,7 +4307,7 @@ AS $$
     WITH raw AS (
         SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
                count(*) AS requests,
-               sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS prompt_tokens,
                sum(u.total_cost) AS total_cost,
                sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
@@ -4260,7 +4324,7 @@ AS $$
         WHERE u.long_context AND u.total_cost IS NOT NULL
           AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
           AND p.long_output_per_mtok > 0
-          AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
               <= p.long_context_threshold * 1.1
         GROUP BY 1, 2, 3
     ),

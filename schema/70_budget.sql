@@ -28,7 +28,7 @@ CREATE TABLE claudecost.exchange_rate (
     usd_per_unit numeric NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT exchange_rate_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
-    CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0)
+    CONSTRAINT exchange_rate_positive_check CHECK (usd_per_unit > 0 AND usd_per_unit < 'Infinity')
 );
 
 INSERT INTO claudecost.exchange_rate (currency, usd_per_unit) VALUES ('USD', 1);
@@ -62,7 +62,11 @@ CREATE TABLE claudecost.budget (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT budget_name_key UNIQUE (name),
-    CONSTRAINT budget_amount_check CHECK (amount > 0),
+    -- NaN sorts above every number, so "< 'Infinity'" also rejects it.
+    CONSTRAINT budget_amount_check CHECK (amount > 0 AND amount < 'Infinity'),
+    -- LIKE raises an error for a pattern that ends with its escape character,
+    -- and the usage triggers match every budget's pattern.
+    CONSTRAINT budget_model_check CHECK (model !~ '(^|[^\\])(\\\\)*\\$'),
     CONSTRAINT budget_period_check CHECK (
         period IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling')),
     CONSTRAINT budget_period_length_check CHECK (
@@ -398,9 +402,9 @@ AS $$
 DECLARE
     sorted numeric[];
 BEGIN
-    IF amount IS NULL OR amount <= 0 THEN
+    IF amount IS NULL OR amount <= 0 OR amount >= 'Infinity' THEN
         RAISE EXCEPTION 'invalid budget amount "%"', amount
-            USING ERRCODE = '22023', HINT = 'Give an amount greater than zero.';
+            USING ERRCODE = '22023', HINT = 'Give a finite amount greater than zero.';
     END IF;
     PERFORM claudecost.budget_usd_rate(currency);
     IF period IS NULL OR period NOT IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling') THEN
@@ -470,7 +474,7 @@ BEGIN
        AND u.total_cost IS NOT NULL
      GROUP BY 1, 2
      ORDER BY 1, 2;
-    -- The late-change marker of a rolling budget (see budget_apply_spend).
+    -- The late-change marker of a rolling budget (see src/budget_trigger.c).
     INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
     SELECT b.id, '-infinity', 0
       FROM claudecost.budget b
@@ -505,6 +509,12 @@ DECLARE
 BEGIN
     IF name IS NULL OR name = '' THEN
         RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF create_budget.model ~ '(^|[^\\])(\\\\)*\\$' THEN
+        RAISE EXCEPTION 'invalid model pattern "%"', create_budget.model
+            USING ERRCODE = '22023',
+                  DETAIL = 'A LIKE pattern must not end with its escape character, the backslash.',
+                  HINT = 'Write two backslashes to match one.';
     END IF;
     thresholds := claudecost.budget_validate(period, period_length, time_zone, warn_at, amount, currency);
     IF starts_at IS NULL THEN
@@ -554,6 +564,9 @@ BEGIN
     SELECT * INTO b FROM claudecost.budget WHERE id = update_budget.budget_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';
+    END IF;
+    IF update_budget.name = '' THEN
+        RAISE EXCEPTION 'budget name must not be empty' USING ERRCODE = '22023';
     END IF;
     thresholds := claudecost.budget_validate(b.period, b.period_length, b.time_zone,
                                              coalesce(update_budget.warn_at, b.warn_at),
@@ -636,23 +649,10 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A delta for an hour before the current one also writes the rolling
-    -- budget's late-change marker, the counter at period_start '-infinity'
-    -- with spent 0: budget_check keeps the sum of a window's past hours
-    -- while the marker keeps its row version.  Rows are written in key
-    -- order, the marker first, as every writer does.
     INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)
-    SELECT x.budget_id, x.period_start, pg_catalog.sum(x.amount)
-      FROM (SELECT d.budget_id, d.period_start, d.amount
-              FROM pg_catalog.unnest(deltas) d
-            UNION ALL
-            SELECT d.budget_id, '-infinity', 0
-              FROM pg_catalog.unnest(deltas) d
-              JOIN claudecost.budget b ON b.id = d.budget_id
-             WHERE b.period = 'rolling'
-               AND d.period_start < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')) x
-     GROUP BY x.budget_id, x.period_start
-     ORDER BY x.budget_id, x.period_start
+    SELECT d.budget_id, d.period_start, d.amount
+      FROM pg_catalog.unnest(deltas) d
+     ORDER BY d.budget_id, d.period_start
     ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent + excluded.spent;
 
     FOR ev IN
@@ -922,9 +922,9 @@ DECLARE
     r record;
     reservation bigint;
 BEGIN
-    IF estimated_cost IS NULL OR estimated_cost < 0 THEN
+    IF estimated_cost IS NULL OR estimated_cost < 0 OR estimated_cost >= 'Infinity' THEN
         RAISE EXCEPTION 'invalid estimated_cost "%"', estimated_cost
-            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, zero or more.';
+            USING ERRCODE = '22023', HINT = 'Give the estimated cost of the request in USD, a finite amount of zero or more.';
     END IF;
     IF ttl IS NULL OR ttl <= interval '0' THEN
         RAISE EXCEPTION 'invalid ttl "%"', ttl
@@ -1019,6 +1019,9 @@ DECLARE
     spent numeric;
     reserved numeric;
 BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM claudecost.budget_state(as_of, NULL, NULL, NULL, NULL, NULL, budget_id);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'budget % not found', budget_id USING ERRCODE = 'P0002';

@@ -150,7 +150,7 @@ AS $$
         SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
                coalesce(u.project_id, '') AS project_id, u.service_tier,
                count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
-               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
                coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
@@ -227,8 +227,40 @@ COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
 -- Helpers
 ------------------------------------------------------------------------
 
--- Raises an error unless [start_time, end_time) is a non-empty period and
--- time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+-- Raises an error unless [start_time, end_time) is a non-empty period of at
+-- most 100 years (see report_period_end) and time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
 -- every function that calls it: its EXCEPTION block starts a
 -- subtransaction, which a parallel query cannot.
 CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
@@ -252,6 +284,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass an end_time later than start_time.';
     END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
     -- Converting a time checks the name the way every report uses it;
     -- scanning pg_timezone_names would read the whole zone database.
     BEGIN
@@ -617,7 +650,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (d.n - 1)::integer, d.day::date
     FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
-                                    ((end_time - interval '1 microsecond') AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
                                     interval '1 day') WITH ORDINALITY AS d(day, n)
 $$;
 
@@ -652,7 +686,8 @@ AS $$
         FROM bounds b,
              pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
                                         + interval '1 hour',
-                                        end_time - interval '1 microsecond', interval '1 hour') AS g(hour)
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
         WHERE g.hour < b.first_day OR g.hour >= b.last_day
            OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
     ),
@@ -962,7 +997,11 @@ COMMENT ON VIEW claudecost.hourly_usage IS
     'Requests, tokens and USD cost per UTC hour and every rollup dimension (NULL where usage had none)';
 
 -- Every UTC day from the first to the last day with usage, zero days
--- included, with a trailing 7-day average.
+-- included, with a trailing 7-day average.  The zero days are generated only
+-- between 1970-01-01 and 2199-12-31, the range that the constraint
+-- usage_occurred_at_range allows, so the view has at most 84,006 rows.
+-- Days with usage outside that range (rows stored before the constraint
+-- existed) are listed without zero days around them.
 CREATE VIEW claudecost.cost_trends AS
 WITH daily AS (
     SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
@@ -973,12 +1012,13 @@ WITH daily AS (
 ),
 days AS (
     SELECT d::date AS day
-    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily) r,
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
          pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
 ),
 series AS (
     SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
-    FROM days LEFT JOIN daily USING (day)
+    FROM days FULL JOIN daily USING (day)
 )
 SELECT s.day,
        s.requests,
@@ -1119,6 +1159,19 @@ BEGIN
                   DETAIL = 'A cost report is an object with a "data" array, or an array of such objects.';
     END IF;
 
+    SELECT r->>'currency' AS currency INTO bad
+    FROM jsonb_array_elements(pages) pg,
+         jsonb_array_elements(pg->'data') b,
+         jsonb_array_elements(coalesce(b->'results', '[]')) r
+    WHERE r->>'currency' IS DISTINCT FROM 'USD' AND r ? 'currency'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unsupported currency "%" in cost report', bad.currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The ledger is kept in USD and compared in US cents.',
+                  HINT = 'Download the cost report in USD.';
+    END IF;
+
     SELECT l.day, l.amount INTO bad FROM claudecost.reconcile_lines(pages) l
     WHERE l.day IS NULL
        OR (l.amount IS NOT NULL AND l.amount !~ '^-?[0-9]+(\.[0-9]+)?$')
@@ -1136,10 +1189,13 @@ BEGIN
 
     RETURN QUERY
     WITH report AS (
-        SELECT l.day, l.model, sum(l.amount::numeric) AS amount
+        -- Model names as the ledger view gives them: aliases and dated ids
+        -- resolve to the priced model.
+        SELECT l.day, coalesce(claudecost.resolve_model(l.model), l.model) AS model,
+               sum(l.amount::numeric) AS amount
         FROM claudecost.reconcile_lines(pages) l
         WHERE l.amount IS NOT NULL
-        GROUP BY l.day, l.model
+        GROUP BY 1, 2
     ),
     report_day AS (
         SELECT DISTINCT l.day FROM claudecost.reconcile_lines(pages) l

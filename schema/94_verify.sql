@@ -57,7 +57,7 @@ AS $$
     WITH raw AS (
         SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
                count(*) AS requests,
-               sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS prompt_tokens,
                sum(u.total_cost) AS total_cost,
                sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
@@ -74,7 +74,7 @@ AS $$
         WHERE u.long_context AND u.total_cost IS NOT NULL
           AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
           AND p.long_output_per_mtok > 0
-          AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
               <= p.long_context_threshold * 1.1
         GROUP BY 1, 2, 3
     ),

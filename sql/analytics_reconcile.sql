@@ -59,3 +59,15 @@ SELECT * FROM claudecost.reconcile('{"results": []}');
 SELECT * FROM claudecost.reconcile('[{"data": []}, 3]');
 SELECT * FROM claudecost.reconcile('{"data": [{"results": []}]}');
 SELECT * FROM claudecost.reconcile('{"data": [{"starting_at": "2025-08-01T00:00:00Z", "results": [{"model": "m", "amount": "12,5"}]}]}');
+
+-- A report in another currency is refused; the ledger is in USD.
+SELECT * FROM claudecost.reconcile('{"data": [{"starting_at": "2025-08-01T00:00:00Z", "results": [{"model": "m", "amount": "12.5", "currency": "EUR"}]}]}');
+
+-- A report that names a model by an alias or an undated id is compared
+-- with the ledger rows of the model it resolves to.
+INSERT INTO claudecost.usage (occurred_at, model, input_tokens, output_tokens)
+VALUES ('2026-04-01 10:00', 'claude-sonnet-4-5-20250929', 100000, 0);
+SELECT * FROM claudecost.reconcile(
+    '{"data": [{"starting_at": "2026-04-01T00:00:00Z", "ending_at": "2026-04-02T00:00:00Z",
+                "results": [{"amount": "30", "model": "claude-sonnet-4-5", "cost_type": "tokens",
+                             "token_type": "uncached_input_tokens", "currency": "USD"}]}]}');

@@ -235,3 +235,31 @@ RESET claudecost.budget_allow_unpriced;
 SELECT action FROM claudecost.budget_check('regress-unpriced', 10, 10, as_of => '2026-08-01 12:00');
 SELECT claudecost.budget_check(-1);
 SELECT claudecost.budget_check(1, as_of => NULL);
+
+-- Amounts, rates and estimates must be finite: NaN would compare as larger
+-- than every limit and Infinity as never reached.
+SELECT claudecost.create_budget('nan', 'NaN', 'monthly');
+SELECT claudecost.create_budget('infinite', 'Infinity', 'monthly');
+SELECT claudecost.update_budget(:edge, amount => 'NaN');
+SELECT claudecost.update_budget(:edge, name => '');
+\set VERBOSITY terse
+INSERT INTO claudecost.exchange_rate (currency, usd_per_unit) VALUES ('XNN', 'NaN');
+INSERT INTO claudecost.exchange_rate (currency, usd_per_unit) VALUES ('XIN', 'Infinity');
+INSERT INTO claudecost.budget (name, amount, period, starts_at) VALUES ('direct nan', 'NaN', 'monthly', '2026-01-01');
+\set VERBOSITY default
+SELECT claudecost.budget_check('NaN'::numeric);
+SELECT claudecost.budget_check('Infinity'::numeric);
+SELECT claudecost.budget_reserve(estimated_cost => 'NaN');
+SELECT claudecost.budget_reserve(estimated_cost => 'Infinity');
+SELECT claudecost.get_budget_status(:edge, NULL);
+
+-- A model pattern ending with the LIKE escape character would make every
+-- usage row fail to match it, so it is refused, and the usage table still
+-- takes rows.
+SELECT claudecost.create_budget('bad pattern', 10, 'monthly', model => E'claude-%\\');
+\set VERBOSITY terse
+INSERT INTO claudecost.budget (name, amount, period, model, starts_at) VALUES ('direct bad pattern', 10, 'monthly', E'claude-\\\\\\', '2026-01-01');
+\set VERBOSITY default
+SELECT claudecost.create_budget('escaped backslash', 10, 'monthly', model => E'claude-%\\\\', starts_at => '2026-01-01') > 0 AS created;
+INSERT INTO claudecost.usage (occurred_at, model, input_tokens) VALUES ('2026-08-02', 'claude-sonnet-4-5', 10);
+SELECT count(*) FROM claudecost.usage WHERE occurred_at = '2026-08-02';

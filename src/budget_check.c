@@ -162,7 +162,6 @@ typedef struct BudgetState
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
 	Numeric		projected_usd;	/* spent + reserved + estimate */
-	Numeric		remaining_usd;	/* limit - projected, computed on first use */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -182,6 +181,7 @@ static uint64 invalidation_count = 0;
 static BudgetDef *budgets = NULL;
 static int	budget_count = 0;
 static int64 all_budget_count = 0;	/* enabled or not */
+static int	rolling_budget_count = 0;	/* enabled */
 static TupleDesc decision_desc = NULL;
 static Oid	action_oids[3];
 
@@ -380,6 +380,7 @@ load_budgets(void)
 	MemoryContextReset(cache_context);
 	budgets = NULL;
 	budget_count = 0;
+	rolling_budget_count = 0;
 	decision_desc = NULL;
 
 	namespace_oid = get_namespace_oid("claudecost", false);
@@ -433,6 +434,8 @@ load_budgets(void)
 		b->tag = cache_cstring(tuple, desc, 11);
 		period = TextDatumGetCString(SPI_getbinval(tuple, desc, 12, &isnull));
 		b->period = parse_period(period);
+		if (b->period == PERIOD_ROLLING)
+			rolling_budget_count++;
 		value = SPI_getbinval(tuple, desc, 13, &isnull);
 		if (!isnull)
 			b->period_length = *DatumGetIntervalP(value);
@@ -1049,9 +1052,9 @@ num_add_nonzero(Numeric a, Numeric b)
  *
  * Summing the window reads one counter row per hour.  Hours before the
  * current one change only through late writes (rows for a past hour,
- * updates, deletes, recounts), and claudecost.budget_apply_spend then
- * also writes the budget's late-change marker, the counter row at
- * period_start '-infinity' (spent 0) that claudecost.create_budget adds.
+ * updates, deletes, recounts), and those also write the budget's
+ * late-change marker again: the counter row at period_start '-infinity'
+ * (spent 0) that claudecost.create_budget adds.
  * So the sum of the closed hours is kept, with the version of the marker
  * it was read with, and reused while the marker is the same version: a
  * check then reads two rows, the marker and the current hour.
@@ -1252,21 +1255,12 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
-/* limit - projected spend of a state, computed on first use. */
-static Numeric
-remaining_of(BudgetState *s)
-{
-	if (s->remaining_usd == NULL)
-		s->remaining_usd = num_sub(s->def->limit_usd, s->projected_usd);
-	return s->remaining_usd;
-}
-
 /*
  * True when state a binds before b: higher action, then less headroom
- * (remaining / limit), then lower id.  Limits are positive, so the
- * headrooms compare as remaining(a) x limit(b) against remaining(b) x
- * limit(a), exactly and without a numeric division; equal limits need no
- * multiplication.
+ * (limit - projected, as a share of the limit), then lower id.  Limits are
+ * positive, so a has less headroom exactly when projected(a) x limit(b) >
+ * projected(b) x limit(a): no subtraction or numeric division, and no
+ * multiplication for equal limits.
  */
 static bool
 binds_before(BudgetState *a, BudgetState *b)
@@ -1276,12 +1270,12 @@ binds_before(BudgetState *a, BudgetState *b)
 	if (a->action != b->action)
 		return a->action > b->action;
 	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
-		c = num_cmp(remaining_of(a), remaining_of(b));
+		c = num_cmp(a->projected_usd, b->projected_usd);
 	else
-		c = num_cmp(num_mul(remaining_of(a), b->def->limit_usd),
-					num_mul(remaining_of(b), a->def->limit_usd));
+		c = num_cmp(num_mul(a->projected_usd, b->def->limit_usd),
+					num_mul(b->projected_usd, a->def->limit_usd));
 	if (c != 0)
-		return c < 0;
+		return c > 0;
 	return a->def->id < b->def->id;
 }
 
@@ -1310,11 +1304,12 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Snapshot	snapshot;
 	int			i;
 
-	if (estimate != NULL && num_cmp(estimate, numeric_zero()) < 0)
+	if (estimate != NULL &&
+		(numeric_is_nan(estimate) || numeric_is_inf(estimate) || num_cmp(estimate, numeric_zero()) < 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid estimated_cost \"%s\"", num_text(estimate)),
-				 errhint("Give the estimated cost of the request in USD, zero or more.")));
+				 errhint("Give the estimated cost of the request in USD, a finite amount of zero or more.")));
 	if (as_of_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1397,7 +1392,6 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
-		s->remaining_usd = NULL;
 		if (!found || binds_before(s, &best))
 		{
 			best = *s;
@@ -1422,9 +1416,11 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		const BudgetDef *b = best.def;
 		Numeric		spent = from_usd(b, best.spent_usd);
 		Numeric		reserved = from_usd(b, best.reserved_usd);
-		Numeric		remaining = num_sub(num_sub(b->amount, spent), reserved);
+		Numeric		remaining = num_sub(b->amount, spent);
 		char	   *message;
 
+		if (reserved != zero)
+			remaining = num_sub(remaining, reserved);
 		if (unpriced_blocks)
 			message = unpriced_message(model);
 		else if (best.action == ACTION_BLOCK)
@@ -1474,6 +1470,20 @@ budget_any_defined(void)
 	if (cache_needs_load())
 		load_budgets();
 	return all_budget_count > 0;
+}
+
+/*
+ * True when an enabled rolling budget exists, as of the invalidations
+ * received so far.  Only then must the usage trigger write late-change
+ * markers: a budget enabled later is loaded afresh, with no kept sum.
+ */
+bool
+budget_any_rolling(void)
+{
+	AcceptInvalidationMessages();
+	if (cache_needs_load())
+		load_budgets();
+	return rolling_budget_count > 0;
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))

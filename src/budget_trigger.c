@@ -59,6 +59,28 @@ static const char spend_template[] =
 "  HAVING pg_catalog.sum(x.amount) <> 0))";
 
 /*
+ * Late-change markers: the counter row at period_start -infinity of every
+ * rolling budget that a row of an hour before the current one counts for is
+ * written again (its spent stays 0).  budget_check keeps the sum of a
+ * window's past hours while the marker keeps its row version.  Runs after
+ * the counters, so rows are locked in the order counters, then markers.
+ */
+static const char marker_template[] =
+"INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)"
+" SELECT DISTINCT b.id, '-infinity'::timestamptz, 0::numeric"
+" FROM (%s) r"
+" JOIN claudecost.budget b"
+"   ON b.period = 'rolling'"
+"  AND r.occurred_at >= b.starts_at"
+"  AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)"
+"  AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,"
+"                                      r.user_id, r.project_id, r.model, r.api_key_id, r.tags)"
+" WHERE r.total_cost IS NOT NULL"
+"   AND r.occurred_at < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')"
+" ORDER BY 1"
+" ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent";
+
+/*
  * Reservations to settle: the reservation_id of every inserted row, and of
  * every updated row that did not carry it before (a repricing keeps it).
  * A row settles only a reservation made for its own project or for no
@@ -80,11 +102,15 @@ static const char *const settle_statements[BUDGET_EVENT_COUNT] = {
 };
 
 static SPIPlanPtr spend_plans[BUDGET_EVENT_COUNT];
+static SPIPlanPtr marker_plans[BUDGET_EVENT_COUNT];
 static SPIPlanPtr settle_plans[BUDGET_EVENT_COUNT];
 
-/* Runs a kept statement, preparing it on first use from format with source (may be NULL). */
+/*
+ * Runs a kept statement, preparing it on first use from format with source
+ * (may be NULL); expected_rc is SPI's result code for its kind.
+ */
 static void
-execute_kept(SPIPlanPtr *plan, const char *format, const char *source)
+execute_kept(SPIPlanPtr *plan, const char *format, const char *source, int expected_rc)
 {
 	int			rc;
 
@@ -99,7 +125,7 @@ execute_kept(SPIPlanPtr *plan, const char *format, const char *source)
 		*plan = prepared;
 	}
 	rc = SPI_execute_plan(*plan, NULL, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
+	if (rc != expected_rc)
 		elog(ERROR, "usage budget statement failed: %s", SPI_result_code_string(rc));
 }
 
@@ -174,9 +200,13 @@ claudecost_usage_budget(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	if (spend)
-		execute_kept(&spend_plans[event], spend_template, spend_sources[event]);
+	{
+		execute_kept(&spend_plans[event], spend_template, spend_sources[event], SPI_OK_SELECT);
+		if (budget_any_rolling())
+			execute_kept(&marker_plans[event], marker_template, spend_sources[event], SPI_OK_INSERT);
+	}
 	if (settle)
-		execute_kept(&settle_plans[event], settle_statements[event], NULL);
+		execute_kept(&settle_plans[event], settle_statements[event], NULL, SPI_OK_SELECT);
 
 	SPI_finish();
 	return PointerGetDatum(NULL);

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # bench/budget/check.sh: cost of claudecost.budget_check.
 #
-# Usage: bench/budget/check.sh [SMALL_ROWS] [LARGE_ROWS] [SECONDS]
-#        (defaults 100000, 10000000, 20)
+# Usage: bench/budget/check.sh [SMALL_ROWS] [LARGE_ROWS] [SECONDS] [ROUNDS]
+#        (defaults 100000, 10000000, 20, 5)
 #
 # Builds two scratch databases (claudecost_budget_check_<rows>_<pid>,
 # dropped at the end) on the server that the PG* variables select, each with
 # the budgets of budgets.sql and SMALL_ROWS or LARGE_ROWS usage rows spread
-# over the two years before now (100 users, 10 projects), inserted through
-# the pricing, rollup and budget triggers.  Then measures, in the same run:
+# over the two years before now (100 users, 10 projects) and one at now,
+# inserted through the pricing, rollup and budget triggers.  Then measures,
+# in the same run:
 #   throughput  pgbench -M prepared -c 8 -j 2 -T SECONDS of budget_check
-#               against SELECT 1 on the small database;
+#               against SELECT 1 on the small database, ROUNDS runs of
+#               each, alternating; the median ratio is the result;
 #   latency     pgbench -M prepared -c 1 -T SECONDS of budget_check on each
 #               database (small, large, small, large; the mean of each pair).
 # The check binds five budgets (global, project, user, model pattern,
@@ -22,6 +24,7 @@ set -euo pipefail
 small=${1:-100000}
 large=${2:-10000000}
 seconds=${3:-20}
+rounds=${4:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 dbs=()
 cleanup() { for d in "${dbs[@]}"; do dropdb --if-exists "$d"; done; }
@@ -43,6 +46,11 @@ build() {
               FROM generate_series($((done + 1)), $((done + n))) i"
         done=$(( done + n ))
     done
+    # A live ledger has spend in the current hour and day: the row that
+    # follows a check.
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "
+        INSERT INTO claudecost.usage (occurred_at, model, user_id, project_id, input_tokens, output_tokens)
+        VALUES (now(), 'bench-model', 'u1', 'p1', 1000, 200)"
     psql -X -q -d "$db" -c 'VACUUM ANALYZE' >/dev/null
     echo "built $db: $rows usage rows in $(( $(date +%s) - started )) s," \
          "$(psql -X -At -d "$db" -c 'SELECT count(*) FROM claudecost.budget_spend') counter rows"
@@ -65,15 +73,27 @@ dbs=("$db_small" "$db_large")
 build "$db_small" "$small"
 build "$db_large" "$large"
 
-select1_tps=$(run tps 8 "$db_small" "$here/select1.pgbench")
-check_tps=$(run tps 8 "$db_small" "$here/check.pgbench")
-check_two_tps=$(run tps 8 "$db_small" "$here/check-two.pgbench")
-echo "throughput, 8 clients: SELECT 1 $select1_tps tps, budget_check $check_tps tps," \
-     "ratio $(awk -v a="$check_tps" -v b="$select1_tps" 'BEGIN { printf "%.3f", a / b }')" \
-     "(five budgets apply)"
-echo "throughput, 8 clients: budget_check $check_two_tps tps," \
-     "ratio $(awk -v a="$check_two_tps" -v b="$select1_tps" 'BEGIN { printf "%.3f", a / b }')" \
-     "(two budgets apply: global monthly and rolling 24 hours)"
+# Throughput ratio of pgbench script FILE to SELECT 1 on the small database:
+# runs alternate, SELECT 1 first and last, and each run of FILE is divided
+# by the mean of the SELECT 1 runs around it, so load that changes during
+# the benchmark moves both.  Prints every ratio and the median.
+throughput() {
+    local file=$1 label=$2 before after check ratios=() i
+    before=$(run tps 8 "$db_small" "$here/select1.pgbench")
+    for i in $(seq 1 "$rounds"); do
+        check=$(run tps 8 "$db_small" "$file")
+        after=$(run tps 8 "$db_small" "$here/select1.pgbench")
+        ratios+=("$(awk -v c="$check" -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", 2 * c / (a + b) }')")
+        echo "  round $i: SELECT 1 $before and $after tps, $label $check tps"
+        before=$after
+    done
+    echo "throughput ratio, 8 clients, $label: median $(printf '%s\n' "${ratios[@]}" | sort -n |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" \
+        "of ${ratios[*]}"
+}
+
+throughput "$here/check.pgbench" "budget_check, five budgets apply"
+throughput "$here/check-two.pgbench" "budget_check, two budgets apply (global monthly, rolling 24 hours)"
 
 s1=$(run latency 1 "$db_small" "$here/check.pgbench")
 l1=$(run latency 1 "$db_large" "$here/check.pgbench")
