@@ -262,9 +262,10 @@ $$;
 -- budget_local_start of its origin.  Where the clocks jump over that start
 -- or back across it, ts can lie before it or past the next start, so the
 -- neighbor is taken instead.  src/budget_check.c computes the same.
--- PL/pgSQL keeps each instant in a variable instead of recomputing it, and
+-- PL/pgSQL keeps each instant in a variable instead of recomputing it.  The
+-- function runs once per usage row and budget in the budget triggers, so it
 -- qualifies every operator instead of pinning search_path, because a SET
--- clause costs more per call than the body.
+-- clause adds work to every call.
 CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
                                          starts_at timestamptz, ts timestamptz)
 RETURNS timestamptz
