@@ -1488,6 +1488,232 @@ WINDOW w AS (ORDER BY s.day), w7 AS (ORDER BY s.day ROWS BETWEEN 6 PRECEDING AND
 ALTER VIEW claudecost.cost_trends SET (security_invoker = true);
 REVOKE ALL ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) FROM PUBLIC;
 SELECT claudecost.grant_roles();
+
+------------------------------------------------------------------------
+-- Tenant column in the keys of the prompt and long-context rollups
+------------------------------------------------------------------------
+
+-- usage_analytics_prompt, usage_analytics_prompt_day and
+-- usage_analytics_long_context get project_id ('' for no project) in their
+-- unique keys, so that every rollup can be distributed by project.  The
+-- rows stored so far mix projects, so the three rollups are rebuilt from
+-- the ledger with the expressions of verify_analytics_rollups() and
+-- verify_long_context_rollup().  The SHARE lock makes writers of usage wait
+-- for the rebuild, which therefore sees every committed row.
+LOCK TABLE claudecost.usage IN SHARE MODE;
+TRUNCATE claudecost.usage_analytics_prompt, claudecost.usage_analytics_prompt_day,
+    claudecost.usage_analytics_long_context;
+
+ALTER TABLE claudecost.usage_analytics_prompt ADD COLUMN project_id text NOT NULL DEFAULT '',
+    DROP CONSTRAINT usage_analytics_prompt_key,
+    ADD CONSTRAINT usage_analytics_prompt_key UNIQUE (project_id, day, prompt_hash, model);
+ALTER TABLE claudecost.usage_analytics_prompt_day ADD COLUMN project_id text NOT NULL DEFAULT '',
+    DROP CONSTRAINT usage_analytics_prompt_day_key,
+    ADD CONSTRAINT usage_analytics_prompt_day_key UNIQUE (project_id, day, model);
+ALTER TABLE claudecost.usage_analytics_long_context ADD COLUMN project_id text NOT NULL DEFAULT '',
+    DROP CONSTRAINT usage_analytics_long_context_key,
+    ADD CONSTRAINT usage_analytics_long_context_key UNIQUE (project_id, hour, model, long_context_threshold);
+
+INSERT INTO claudecost.usage_analytics_prompt
+    (project_id, day, prompt_hash, model, requests, input_tokens, cache_read_tokens, input_cost, total_cost)
+SELECT coalesce(u.project_id, ''), (u.occurred_at AT TIME ZONE 'UTC')::date, u.prompt_hash, u.model,
+       count(*), sum(u.input_tokens), sum(u.cache_read_tokens),
+       coalesce(sum(u.input_cost), 0), coalesce(sum(u.total_cost), 0)
+FROM claudecost.usage u
+WHERE u.prompt_hash IS NOT NULL
+GROUP BY 1, 2, 3, 4;
+
+INSERT INTO claudecost.usage_analytics_prompt_day
+    (project_id, day, model, prompt_days, repeats, repeat_cost, uncached_repeat_input_cost,
+     uncached_first_input_cost)
+SELECT a.project_id, a.day, a.model, sum(x.sums[1]), sum(x.sums[2]), sum(x.sums[3]), sum(x.sums[4]),
+       sum(x.sums[5])
+FROM claudecost.usage_analytics_prompt a
+CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
+                                                             a.cache_read_tokens, a.input_cost,
+                                                             a.total_cost) AS sums) x
+GROUP BY 1, 2, 3
+HAVING sum(x.sums[1]) <> 0;
+
+INSERT INTO claudecost.usage_analytics_long_context
+    (project_id, hour, model, long_context_threshold, requests, prompt_tokens, total_cost, base_cost)
+SELECT coalesce(u.project_id, ''), claudecost.rollup_hour(u.occurred_at), u.model, p.long_context_threshold,
+       count(*),
+       sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens),
+       sum(u.total_cost),
+       sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
+           + coalesce(u.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
+           + coalesce(u.cache_write_cost, 0)
+             * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
+                        p.input_per_mtok / p.long_input_per_mtok)
+           + coalesce(u.cache_read_cost, 0)
+             * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
+                        p.input_per_mtok / p.long_input_per_mtok)
+           + coalesce(u.tool_cost, 0))
+FROM claudecost.usage u
+JOIN claudecost.price p ON p.id = u.price_id
+WHERE u.long_context AND u.total_cost IS NOT NULL
+  AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
+  AND p.long_output_per_mtok > 0
+  AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+      <= p.long_context_threshold * 1.1
+GROUP BY 1, 2, 3, 4;
+
+COMMENT ON TABLE claudecost.usage_analytics_prompt IS
+    'Requests, input tokens and USD cost per project, UTC day, prompt hash and model, for repeated-prompt analysis';
+COMMENT ON TABLE claudecost.usage_analytics_prompt_day IS
+    'Repeated prompts per project, UTC day and model: count, repeats and their USD cost, for reports';
+COMMENT ON TABLE claudecost.usage_analytics_long_context IS
+    'Long-context requests at most 10% over the threshold, per project, UTC hour and model, with their cost at standard rates';
+
+-- Tenants now see the rows of their projects in these rollups, as in
+-- usage_hourly.
+ALTER POLICY tenant_isolation ON claudecost.usage_analytics_prompt
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+ALTER POLICY tenant_isolation ON claudecost.usage_analytics_prompt_day
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+ALTER POLICY tenant_isolation ON claudecost.usage_analytics_long_context
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+
+-- The verify functions compare per project too.  verify_long_context_rollup()
+-- returns the project as a new first column, so it is created again.
+CREATE OR REPLACE FUNCTION claudecost.verify_analytics_rollups()
+RETURNS TABLE (rollup text, key text, stored text, expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH daily_raw AS (
+        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
+               coalesce(u.project_id, '') AS project_id, u.service_tier,
+               count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
+               coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    daily_stored AS (
+        SELECT a.day, a.model, a.user_id, a.project_id, a.service_tier, a.requests, a.unpriced_requests,
+               a.input_tokens + a.output_tokens + a.cache_write_5m_tokens + a.cache_write_1h_tokens
+               + a.cache_read_tokens AS tokens,
+               a.input_cost, a.cache_write_cost, a.tool_cost, a.total_cost
+        FROM claudecost.usage_analytics_daily a
+        WHERE a.requests <> 0
+    ),
+    prompt_raw AS (
+        SELECT coalesce(u.project_id, '') AS project_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS day,
+               u.prompt_hash, u.model, count(*) AS requests,
+               sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
+               coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
+        FROM claudecost.usage u
+        WHERE u.prompt_hash IS NOT NULL
+        GROUP BY 1, 2, 3, 4
+    ),
+    prompt_day_expected AS (
+        SELECT a.project_id, a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+               sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
+               sum(x.sums[5]) AS uncached_first_input_cost
+        FROM claudecost.usage_analytics_prompt a
+        CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
+                                                                     a.cache_read_tokens, a.input_cost,
+                                                                     a.total_cost) AS sums) x
+        GROUP BY a.project_id, a.day, a.model
+        HAVING sum(x.sums[1]) <> 0
+    )
+    SELECT 'usage_analytics_daily',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), coalesce(s.user_id, r.user_id),
+                     coalesce(s.project_id, r.project_id), coalesce(s.service_tier, r.service_tier)),
+           row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost,
+               s.total_cost)::text,
+           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost,
+               r.total_cost)::text
+    FROM daily_stored s
+    FULL JOIN daily_raw r USING (day, model, user_id, project_id, service_tier)
+    WHERE row(s.requests, s.unpriced_requests, s.tokens, s.input_cost, s.cache_write_cost, s.tool_cost, s.total_cost)
+          IS DISTINCT FROM
+          row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model),
+                     NULLIF(coalesce(s.project_id, r.project_id), '')),
+           row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
+           row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
+    FULL JOIN prompt_raw r USING (project_id, day, prompt_hash, model)
+    WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
+          IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
+    UNION ALL
+    SELECT 'usage_analytics_prompt_day',
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), NULLIF(coalesce(s.project_id, r.project_id), '')),
+           row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
+               s.uncached_first_input_cost)::text,
+           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
+               r.uncached_first_input_cost)::text
+    FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
+    FULL JOIN prompt_day_expected r USING (project_id, day, model)
+    WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
+          IS DISTINCT FROM
+          row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
+$$;
+
+DROP FUNCTION claudecost.verify_long_context_rollup();
+CREATE FUNCTION claudecost.verify_long_context_rollup()
+RETURNS TABLE (project_id text, hour timestamptz, model text, long_context_threshold bigint, stored text,
+               expected text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT coalesce(u.project_id, '') AS project_id, claudecost.rollup_hour(u.occurred_at) AS hour, u.model,
+               p.long_context_threshold,
+               count(*) AS requests,
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+                   + u.cache_read_tokens) AS prompt_tokens,
+               sum(u.total_cost) AS total_cost,
+               sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
+                   + coalesce(u.output_cost, 0) * p.output_per_mtok / p.long_output_per_mtok
+                   + coalesce(u.cache_write_cost, 0)
+                     * coalesce(p.cache_write_5m_per_mtok / NULLIF(p.long_cache_write_5m_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.cache_read_cost, 0)
+                     * coalesce(p.cache_read_per_mtok / NULLIF(p.long_cache_read_per_mtok, 0),
+                                p.input_per_mtok / p.long_input_per_mtok)
+                   + coalesce(u.tool_cost, 0)) AS base_cost
+        FROM claudecost.usage u
+        JOIN claudecost.price p ON p.id = u.price_id
+        WHERE u.long_context AND u.total_cost IS NOT NULL
+          AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
+          AND p.long_output_per_mtok > 0
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+              <= p.long_context_threshold * 1.1
+        GROUP BY 1, 2, 3, 4
+    ),
+    stored AS (
+        SELECT a.project_id, a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
+               a.base_cost
+        FROM claudecost.usage_analytics_long_context a
+        WHERE a.requests <> 0
+    )
+    SELECT coalesce(s.project_id, r.project_id), coalesce(s.hour, r.hour), coalesce(s.model, r.model),
+           coalesce(s.long_context_threshold, r.long_context_threshold),
+           row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)::text,
+           row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)::text
+    FROM stored s
+    FULL JOIN raw r USING (project_id, hour, model, long_context_threshold)
+    WHERE row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)
+          IS DISTINCT FROM row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)
+$$;
+
+COMMENT ON FUNCTION claudecost.verify_long_context_rollup() IS
+    'Keys whose usage_analytics_long_context figures differ from the raw usage rows; empty when exact';
+
+REVOKE ALL ON FUNCTION claudecost.verify_long_context_rollup() FROM PUBLIC;
+SELECT claudecost.grant_roles();
+
 -- ---------------------------------------------------------------------
 -- Budget periods contain their timestamps across DST changes
 -- (schema/70_budget.sql).  A repeated local midnight starts its day at the
