@@ -1849,3 +1849,211 @@ BEGIN
     END LOOP;
 END
 $$;
+-- ---------------------------------------------------------------------
+-- Budget periods contain their timestamps across DST changes
+-- (schema/70_budget.sql).  A repeated local midnight starts its day at the
+-- first of its two instants, and custom periods of hours and minutes step
+-- in elapsed time, so a repeated local hour is its own period.
+-- budget_period_end takes starts_at, because a custom period stepped in
+-- local time ends at a start computed from it.
+-- ---------------------------------------------------------------------
+-- First instant at which the wall clock of time_zone shows local_time (see
+-- schema/70_budget.sql).
+CREATE FUNCTION claudecost.budget_local_start(time_zone text, local_time timestamp)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT CASE
+    WHEN pg_catalog.timezone(time_zone,
+             pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+             OPERATOR(pg_catalog.+) interval '24 hours') OPERATOR(pg_catalog.=) local_time
+    THEN pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+         OPERATOR(pg_catalog.+) interval '24 hours'
+    ELSE pg_catalog.timezone(time_zone, local_time)
+END
+$$;
+
+-- Local wall-clock start of the calendar period, or of the custom period
+-- stepped in local time, whose local range contains local_ts.  Such a
+-- custom period steps period_length from the local time of starts_at;
+-- floor(elapsed / length) is computed with div and mod because numeric
+-- division rounds.
+CREATE FUNCTION claudecost.budget_local_origin(period text, period_length interval, time_zone text,
+                                               starts_at timestamptz, local_ts timestamp)
+RETURNS timestamp
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
+        pg_catalog.timezone(time_zone, starts_at) OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) (
+            pg_catalog.div(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                           EXTRACT(epoch FROM period_length))
+            OPERATOR(pg_catalog.-) CASE
+                WHEN pg_catalog.mod(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                                    EXTRACT(epoch FROM period_length)) OPERATOR(pg_catalog.<) 0
+                THEN 1 ELSE 0 END)::pg_catalog.float8)
+END
+$$;
+
+-- Local wall-clock length of a calendar period, or of a custom period
+-- stepped in local time.
+CREATE FUNCTION claudecost.budget_local_step(period text, period_length interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN interval '1 day'
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN interval '7 days'
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN interval '1 month'
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN interval '3 months'
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN interval '1 year'
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN period_length
+END
+$$;
+
+-- Start of the period (the UTC hour for rolling budgets) that contains ts.
+CREATE OR REPLACE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
+                                         starts_at timestamptz, ts timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    length_seconds pg_catalog.numeric;
+    remainder pg_catalog.numeric;
+    local_ts pg_catalog.timestamp;
+    origin pg_catalog.timestamp;
+    step pg_catalog.interval;
+    period_start pg_catalog.timestamptz;
+    next_start pg_catalog.timestamptz;
+BEGIN
+    IF NOT pg_catalog.isfinite(ts) THEN
+        RETURN ts;
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'rolling' THEN
+        RETURN pg_catalog.date_trunc('hour', ts, 'UTC');
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'custom'
+       AND pg_catalog.date_part('day', period_length) OPERATOR(pg_catalog.=) 0 THEN
+        -- Elapsed time: ts minus the floor remainder of (ts - starts_at) by
+        -- the length, exact in numeric seconds with microsecond digits.
+        length_seconds := EXTRACT(epoch FROM period_length);
+        remainder := pg_catalog.mod(EXTRACT(epoch FROM ts) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM starts_at),
+                                    length_seconds);
+        IF remainder OPERATOR(pg_catalog.<) 0 THEN
+            remainder := remainder OPERATOR(pg_catalog.+) length_seconds;
+        END IF;
+        RETURN ts OPERATOR(pg_catalog.-) (interval '1 microsecond' OPERATOR(pg_catalog.*)
+                                          (remainder OPERATOR(pg_catalog.*) 1000000)::pg_catalog.float8);
+    END IF;
+
+    local_ts := pg_catalog.timezone(time_zone, ts);
+    origin := claudecost.budget_local_origin(period, period_length, time_zone, starts_at, local_ts);
+    step := claudecost.budget_local_step(period, period_length);
+    period_start := claudecost.budget_local_start(time_zone, origin);
+    IF period_start OPERATOR(pg_catalog.>) ts THEN
+        RETURN claudecost.budget_local_start(time_zone, origin OPERATOR(pg_catalog.-) step);
+    END IF;
+    next_start := claudecost.budget_local_start(time_zone, origin OPERATOR(pg_catalog.+) step);
+    IF next_start OPERATOR(pg_catalog.<=) ts THEN
+        RETURN next_start;
+    END IF;
+    RETURN period_start;
+END
+$$;
+
+DROP FUNCTION claudecost.budget_period_end(text, interval, text, timestamptz);
+
+-- End (exclusive) of the period that starts at period_start: the start of
+-- the next period, or the end of the UTC hour for a rolling budget.
+CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval, time_zone text,
+                                             starts_at timestamptz, period_start timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    origin pg_catalog.timestamp;
+BEGIN
+    IF NOT pg_catalog.isfinite(period_start) THEN
+        RETURN period_start;
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'rolling' THEN
+        RETURN period_start OPERATOR(pg_catalog.+) interval '1 hour';
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'custom'
+       AND pg_catalog.date_part('day', period_length) OPERATOR(pg_catalog.=) 0 THEN
+        RETURN period_start OPERATOR(pg_catalog.+) period_length;
+    END IF;
+    origin := claudecost.budget_local_origin(period, period_length, time_zone, starts_at,
+                                             pg_catalog.timezone(time_zone, period_start));
+    RETURN claudecost.budget_local_start(time_zone,
+                                         origin OPERATOR(pg_catalog.+) claudecost.budget_local_step(period, period_length));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION claudecost.budget_state(as_of timestamptz, user_id text, project_id text, model text,
+                                        api_key_id text, tags text[], only_budget bigint DEFAULT NULL)
+RETURNS TABLE (budget_id bigint, budget_name text, hard_limit boolean, warn_at numeric[], currency text,
+               amount numeric, limit_usd numeric, period_start timestamptz, period_end timestamptz,
+               spent_usd numeric, reserved_usd numeric)
+LANGUAGE plpgsql VOLATILE
+-- Making a custom plan for each call costs more than running the query.
+SET plan_cache_mode = force_generic_plan
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+RETURN QUERY
+SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
+       b.amount * x.usd_per_unit,
+       p.period_start, p.period_end,
+       coalesce((SELECT pg_catalog.sum(s.spent)
+                   FROM claudecost.budget_spend s
+                  WHERE s.budget_id = b.id
+                    AND s.period_start >= p.first_bucket
+                    AND s.period_start <= p.bucket), 0),
+       CASE WHEN pg_catalog.clock_timestamp() >= p.period_start AND pg_catalog.clock_timestamp() < p.period_end
+            THEN coalesce((SELECT pg_catalog.sum(h.amount)
+                             FROM claudecost.budget_hold h
+                            WHERE h.budget_id = b.id
+                              AND h.expires_at > pg_catalog.clock_timestamp()), 0)
+            ELSE 0 END
+  FROM claudecost.budget b
+  JOIN claudecost.exchange_rate x ON x.currency = b.currency
+ CROSS JOIN LATERAL (
+        SELECT q.bucket,
+               CASE WHEN b.period = 'rolling' THEN q.bucket - b.period_length + interval '1 hour'
+                    ELSE q.bucket END AS first_bucket,
+               CASE WHEN b.period = 'rolling' THEN q.bucket - b.period_length + interval '1 hour'
+                    ELSE q.bucket END AS period_start,
+               CASE WHEN b.period = 'rolling' THEN q.bucket + interval '1 hour'
+                    ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, b.starts_at, q.bucket)
+               END AS period_end
+          FROM (SELECT claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, as_of)
+                       AS bucket
+                 -- OFFSET 0 keeps the subquery from being flattened, so the
+                 -- period is computed once per budget instead of once per use.
+                 OFFSET 0) q) p
+ WHERE CASE WHEN only_budget IS NOT NULL THEN b.id = only_budget
+            ELSE b.enabled
+                 AND b.starts_at <= as_of AND (b.ends_at IS NULL OR as_of < b.ends_at)
+                 AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,
+                                                     budget_state.user_id, budget_state.project_id,
+                                                     budget_state.model, budget_state.api_key_id,
+                                                     budget_state.tags)
+       END;
+END
+$$;
+
+REVOKE ALL ON FUNCTION claudecost.budget_local_start(text, timestamp),
+    claudecost.budget_local_origin(text, interval, text, timestamptz, timestamp),
+    claudecost.budget_local_step(text, interval),
+    claudecost.budget_period_end(text, interval, text, timestamptz, timestamptz) FROM PUBLIC;
+SELECT claudecost.grant_roles();
+
+-- Counters of calendar and custom budgets were bucketed by the old rule.
+-- Rolling budgets count UTC hours, which did not change.
+SELECT claudecost.budget_recount(b.id) FROM claudecost.budget b WHERE b.period <> 'rolling' ORDER BY b.id;
