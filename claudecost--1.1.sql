@@ -1572,59 +1572,15 @@ $$;
 -- The local period that contains the wall-clock time of ts starts at
 -- budget_local_start of its origin.  Where the clocks jump over that start
 -- or back across it, ts can lie before it or past the next start, so the
--- neighbor is taken instead.  src/budget_check.c computes the same.
--- PL/pgSQL keeps each instant in a variable instead of recomputing it.  The
--- function runs once per usage row and budget in the budget triggers, so it
--- qualifies every operator instead of pinning search_path, because a SET
--- clause adds work to every call.
+-- neighbor is taken instead.  The function runs once per usage row and
+-- budget in the budget triggers, so it is the C code that budget_check
+-- uses (src/budget_check.c); budget_period_end and the budget_local_*
+-- functions give the same rule in SQL.
 CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
                                          starts_at timestamptz, ts timestamptz)
 RETURNS timestamptz
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $$
-DECLARE
-    length_seconds pg_catalog.numeric;
-    remainder pg_catalog.numeric;
-    local_ts pg_catalog.timestamp;
-    origin pg_catalog.timestamp;
-    step pg_catalog.interval;
-    period_start pg_catalog.timestamptz;
-    next_start pg_catalog.timestamptz;
-BEGIN
-    IF NOT pg_catalog.isfinite(ts) THEN
-        RETURN ts;
-    END IF;
-    IF period OPERATOR(pg_catalog.=) 'rolling' THEN
-        RETURN pg_catalog.date_trunc('hour', ts, 'UTC');
-    END IF;
-    IF period OPERATOR(pg_catalog.=) 'custom'
-       AND pg_catalog.date_part('day', period_length) OPERATOR(pg_catalog.=) 0 THEN
-        -- Elapsed time: ts minus the floor remainder of (ts - starts_at) by
-        -- the length, exact in numeric seconds with microsecond digits.
-        length_seconds := EXTRACT(epoch FROM period_length);
-        remainder := pg_catalog.mod(EXTRACT(epoch FROM ts) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM starts_at),
-                                    length_seconds);
-        IF remainder OPERATOR(pg_catalog.<) 0 THEN
-            remainder := remainder OPERATOR(pg_catalog.+) length_seconds;
-        END IF;
-        RETURN ts OPERATOR(pg_catalog.-) (interval '1 microsecond' OPERATOR(pg_catalog.*)
-                                          (remainder OPERATOR(pg_catalog.*) 1000000)::pg_catalog.float8);
-    END IF;
-
-    local_ts := pg_catalog.timezone(time_zone, ts);
-    origin := claudecost.budget_local_origin(period, period_length, time_zone, starts_at, local_ts);
-    step := claudecost.budget_local_step(period, period_length);
-    period_start := claudecost.budget_local_start(time_zone, origin);
-    IF period_start OPERATOR(pg_catalog.>) ts THEN
-        RETURN claudecost.budget_local_start(time_zone, origin OPERATOR(pg_catalog.-) step);
-    END IF;
-    next_start := claudecost.budget_local_start(time_zone, origin OPERATOR(pg_catalog.+) step);
-    IF next_start OPERATOR(pg_catalog.<=) ts THEN
-        RETURN next_start;
-    END IF;
-    RETURN period_start;
-END
-$$;
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'claudecost_budget_bucket';
 
 -- End (exclusive) of the period that starts at period_start: the start of
 -- the next period, or the end of the UTC hour for a rolling budget.

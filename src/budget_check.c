@@ -1486,6 +1486,39 @@ budget_any_rolling(void)
 	return rolling_budget_count > 0;
 }
 
+PG_FUNCTION_INFO_V1(claudecost_budget_bucket);
+
+/*
+ * claudecost.budget_bucket(period, period_length, time_zone, starts_at,
+ * ts): start of the period of such a budget that contains ts.  The usage
+ * triggers call it for every row and budget, so it shares the C rule of
+ * budget_check instead of running PL/pgSQL.  NULL when ts, the period or
+ * the zone is NULL, or a custom period lacks its length or start.
+ */
+Datum
+claudecost_budget_bucket(PG_FUNCTION_ARGS)
+{
+	BudgetDef	b;
+	text	   *time_zone;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
+		PG_RETURN_NULL();
+	memset(&b, 0, sizeof(b));
+	b.period = parse_period(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if ((b.period == PERIOD_CUSTOM || b.period == PERIOD_ROLLING) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (b.period == PERIOD_CUSTOM && PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	if (!PG_ARGISNULL(1))
+		b.period_length = *PG_GETARG_INTERVAL_P(1);
+	time_zone = PG_GETARG_TEXT_PP(2);
+	b.time_zone = time_zone;
+	b.is_utc = VARSIZE_ANY_EXHDR(time_zone) == 3 && memcmp(VARDATA_ANY(time_zone), "UTC", 3) == 0;
+	if (!PG_ARGISNULL(3))
+		b.starts_at = PG_GETARG_TIMESTAMPTZ(3);
+	PG_RETURN_TIMESTAMPTZ(budget_bucket(&b, PG_GETARG_TIMESTAMPTZ(4)));
+}
+
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
 
 PG_FUNCTION_INFO_V1(claudecost_budget_check);
