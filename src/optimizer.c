@@ -294,6 +294,39 @@ record_suggestion(Optimizer *optimizer, const OptimizerRule *rule, const char *o
 	suggestion->occurrences = 1;
 }
 
+/*
+ * Moves the regions that start at or after end by shift.  The shift of the
+ * regions from region_shift_from on is only recorded, so an edit costs
+ * O(log regions) plus the regions before region_shift_from that it moves.
+ */
+static void
+shift_regions(Optimizer *optimizer, int end, int shift)
+{
+	int			low = 0;
+	int			high = optimizer->region_count;
+
+	/* Binary search for the first region that starts at or after end. */
+	while (low < high)
+	{
+		int			middle = low + (high - low) / 2;
+		int			start = optimizer->regions[middle].start +
+			(middle >= optimizer->region_shift_from ? optimizer->region_shift : 0);
+
+		if (start >= end)
+			high = middle;
+		else
+			low = middle + 1;
+	}
+	if (low > optimizer->region_shift_from)
+		(void) optimizer_region(optimizer, low - 1);
+	for (int i = low; i < optimizer->region_shift_from; i++)
+	{
+		optimizer->regions[i].start += shift;
+		optimizer->regions[i].end += shift;
+	}
+	optimizer->region_shift += shift;
+}
+
 /* Applies an edit that saves tokens (see optimizer.h). */
 bool
 optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
@@ -350,14 +383,7 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 
 	splice_text(optimizer, start, end, replacement, replacement_length);
 
-	for (int i = 0; i < optimizer->region_count; i++)
-	{
-		if (optimizer->regions[i].start >= end)
-		{
-			optimizer->regions[i].start += shift;
-			optimizer->regions[i].end += shift;
-		}
-	}
+	shift_regions(optimizer, end, shift);
 	if (optimizer->whole_text)
 		optimizer->whole_text_tokens = after;
 	else
@@ -371,13 +397,27 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 	return true;
 }
 
+/* Region i, with its offsets in the current text (see optimizer.h). */
+ProtectedRegion *
+optimizer_region(Optimizer *optimizer, int i)
+{
+	for (; optimizer->region_shift_from <= i; optimizer->region_shift_from++)
+	{
+		ProtectedRegion *region = &optimizer->regions[optimizer->region_shift_from];
+
+		region->start += optimizer->region_shift;
+		region->end += optimizer->region_shift;
+	}
+	return &optimizer->regions[i];
+}
+
 /* Index of the first region that ends after pos, from hint on. */
 int
-optimizer_region_after(const Optimizer *optimizer, int pos, int hint)
+optimizer_region_after(Optimizer *optimizer, int pos, int hint)
 {
 	int			i = hint;
 
-	while (i < optimizer->region_count && optimizer->regions[i].end <= pos)
+	while (i < optimizer->region_count && optimizer_region(optimizer, i)->end <= pos)
 		i++;
 	return i;
 }
@@ -548,10 +588,10 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 
 		/* Skip matches inside or across a protected region. */
 		region = optimizer_region_after(optimizer, match_start, region);
-		limit = region < optimizer->region_count ? optimizer->regions[region].start : length;
-		if (region < optimizer->region_count && optimizer->regions[region].start <= match_start)
+		limit = region < optimizer->region_count ? optimizer_region(optimizer, region)->start : length;
+		if (region < optimizer->region_count && optimizer_region(optimizer, region)->start <= match_start)
 		{
-			pos = optimizer->regions[region].end;
+			pos = optimizer_region(optimizer, region)->end;
 			continue;
 		}
 		if (match_end > limit)
@@ -593,6 +633,8 @@ optimize_text(Optimizer *optimizer)
 		optimizer->regions = protected_regions_find(optimizer->text.data, optimizer->text.len,
 													rule_set->markers, rule_set->marker_count,
 													&optimizer->region_count);
+		optimizer->region_shift_from = 0;
+		optimizer->region_shift = 0;
 		optimizer->changed = false;
 		for (int i = 0; i < rule_set->rule_count; i++)
 		{

@@ -44,6 +44,9 @@ typedef struct Optimizer
 	int			fresh_start;
 	ProtectedRegion *regions;
 	int			region_count;
+	/* regions[i] for i >= region_shift_from still need region_shift added. */
+	int			region_shift_from;
+	int			region_shift;
 	Suggestion *suggestions;
 	int			suggestion_count;
 	int			suggestion_capacity;
@@ -95,8 +98,11 @@ optimizer_materialize(Optimizer *optimizer, int upto)
 extern bool optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start,
 							   int end, const char *replacement, int replacement_length);
 
+/* Region i, with its offsets in the current text. */
+extern ProtectedRegion *optimizer_region(Optimizer *optimizer, int i);
+
 /* Index of the first region that ends after pos, from hint on. */
-extern int	optimizer_region_after(const Optimizer *optimizer, int pos, int hint);
+extern int	optimizer_region_after(Optimizer *optimizer, int pos, int hint);
 
 /* Built-in algorithms (optimizer_builtins.c). */
 extern void optimizer_compact_json_values(Optimizer *optimizer, const OptimizerRule *rule);

@@ -39,7 +39,7 @@ optimizer_compact_json_values(Optimizer *optimizer, const OptimizerRule *rule)
 	initStringInfo(&compact);
 	for (int i = 0; i < optimizer->region_count; i++)
 	{
-		ProtectedRegion *region = &optimizer->regions[i];
+		ProtectedRegion *region = optimizer_region(optimizer, i);
 
 		CHECK_FOR_INTERRUPTS();
 		optimizer_materialize(optimizer, region->end);
@@ -144,12 +144,12 @@ optimizer_remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *r
 		bool		edited = false;
 
 		region = optimizer_region_after(optimizer, pos, region);
-		if (region < optimizer->region_count && optimizer->regions[region].start <= pos)
+		if (region < optimizer->region_count && optimizer_region(optimizer, region)->start <= pos)
 		{
-			pos = optimizer->regions[region].end;
+			pos = optimizer_region(optimizer, region)->end;
 			continue;
 		}
-		span_end = region < optimizer->region_count ? optimizer->regions[region].start : length;
+		span_end = region < optimizer->region_count ? optimizer_region(optimizer, region)->start : length;
 
 		while (sentence_start < span_end && !edited)
 		{
