@@ -97,9 +97,9 @@ SELECT encoding, count(*) AS prompts, sum(suggestions) > 0 AS edited,
 FROM random_result GROUP BY encoding ORDER BY encoding COLLATE "C";
 
 -- Many edits on one line: "please " is removed at every repetition.  Bytes
--- copied or moved per prompt byte stay flat as the prompt grows; moving the
--- rest of the text for every edit would make them grow with the
--- repetitions (about 4,000 per byte at 8,000 repetitions).
+-- copied or moved per prompt byte stay flat as the prompt grows.  Moving the
+-- rest of the text for every edit made them grow with the repetitions
+-- (3,999.5 per byte at 8,000 repetitions).
 CREATE TEMP TABLE edit_work (repetitions int, bytes int, suggestion_edits int, bytes_moved bigint);
 DO $$
 DECLARE

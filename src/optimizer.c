@@ -223,9 +223,8 @@ splice_text(Optimizer *optimizer, int start, int end, const char *replacement,
 	{
 		/*
 		 * NOTE: with bytes left in rest, an edit that ends before fresh_start
-		 * moves the whole tail.  The optimizer's edits start after the
-		 * previous edit, so that happens only with the tail that the last
-		 * materialization copied, which is short.
+		 * moves the whole tail.  The rules never make one, because each of
+		 * their edits starts at or after the end of the previous one.
 		 */
 		if (shift > 0)
 			enlargeStringInfo(text, shift);
@@ -538,8 +537,8 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 		/*
 		 * Match against the text up to pos + lookahead.  Unless that is all of
 		 * the text, a partial match (one that reached the end of the bytes
-		 * given, including a lookahead or \b or $ there) says nothing about
-		 * the whole text: search again with twice the lookahead.  No match
+		 * given, including a lookahead or \b or $ there) may differ on the
+		 * whole text, so the search repeats with twice the lookahead.  No match
 		 * means that no match starts before the end of the bytes given, so
 		 * the search goes on from there.
 		 */

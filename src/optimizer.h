@@ -32,7 +32,7 @@ typedef struct Optimizer
 	 * The current text is text.data[0, text.len) followed by
 	 * rest.data[rest_start, rest.len).  Edits go forward through the text, so
 	 * an edit appends its replacement to text and skips the replaced bytes of
-	 * rest instead of moving the rest of the text; optimizer_materialize
+	 * rest instead of moving the rest of the text.  optimizer_materialize
 	 * copies bytes from rest to text as they are read.  The bytes
 	 * text.data[fresh_start, text.len) are a copy of the bytes of rest just
 	 * before rest_start, so an edit that ends at or after fresh_start can
@@ -91,9 +91,9 @@ optimizer_materialize(Optimizer *optimizer, int upto)
 /*
  * Replaces text[start, end) with replacement when that saves tokens.  Regions
  * that start at or after end move with the text.  Returns whether the edit
- * was applied.  Edits cost time linear in their own size and their
- * measuring window when each starts at or after the end of the previous
- * applied edit; an edit before it also moves the text between the two.
+ * was applied.  An edit that starts at or after the end of the previous
+ * applied edit costs time linear in its size and its measuring window.  An
+ * edit before that also moves the text between the two.
  */
 extern bool optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start,
 							   int end, const char *replacement, int replacement_length);

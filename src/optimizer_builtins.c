@@ -16,7 +16,7 @@
 #include "optimizer.h"
 
 /*
- * Byte pos of the current text, copied into optimizer->text first; the
+ * Byte pos of the current text, copied into optimizer->text first.  The
  * caller makes sure that pos is inside the text.
  */
 static inline char
