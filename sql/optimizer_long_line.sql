@@ -99,14 +99,15 @@ FROM random_result GROUP BY encoding ORDER BY encoding COLLATE "C";
 -- Many edits on one line: "please " is removed at every repetition.  Bytes
 -- copied or moved per prompt byte stay flat as the prompt grows.  Moving the
 -- rest of the text for every edit made them grow with the repetitions
--- (3,999.5 per byte at 8,000 repetitions).
+-- (7,999.5 per byte at 16,000 repetitions).  The prompts are longer than
+-- 16 KB, the most that one edit still moves.
 CREATE TEMP TABLE edit_work (repetitions int, bytes int, suggestion_edits int, bytes_moved bigint);
 DO $$
 DECLARE
     n int;
     r jsonb;
 BEGIN
-    FOREACH n IN ARRAY ARRAY[1000, 8000, 64000] LOOP
+    FOREACH n IN ARRAY ARRAY[4000, 16000, 64000] LOOP
         r := claudecost.optimize_prompt(repeat('please ', n));
         INSERT INTO edit_work
         SELECT n, octet_length(repeat('please ', n)),

@@ -98,8 +98,16 @@ optimizer_materialize(Optimizer *optimizer, int upto)
 extern bool optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start,
 							   int end, const char *replacement, int replacement_length);
 
+extern void optimizer_settle_regions(Optimizer *optimizer, int i);
+
 /* Region i, with its offsets in the current text. */
-extern ProtectedRegion *optimizer_region(Optimizer *optimizer, int i);
+static inline ProtectedRegion *
+optimizer_region(Optimizer *optimizer, int i)
+{
+	if (i >= optimizer->region_shift_from)
+		optimizer_settle_regions(optimizer, i);
+	return &optimizer->regions[i];
+}
 
 /* Index of the first region that ends after pos, from hint on. */
 extern int	optimizer_region_after(Optimizer *optimizer, int pos, int hint);
