@@ -53,15 +53,24 @@ static bool measure_whole_text = false;
 /* Passes after which the optimizer stops even if the text still changes. */
 #define MAX_PASSES 16
 
+/*
+ * The next three sizes can be set at compile time: tools/fuzz.sh makes them
+ * small so that short inputs take every path.
+ */
+
 /* Minimum number of bytes optimizer_materialize_more copies at a time. */
+#ifndef MATERIALIZE_STEP
 #define MATERIALIZE_STEP 64
+#endif
 
 /*
  * Bytes after the search position that a pattern rule first matches against.
  * The matcher reports when a match could run past them, and the search
  * repeats on twice as many.
  */
+#ifndef PATTERN_LOOKAHEAD
 #define PATTERN_LOOKAHEAD 64
+#endif
 
 /*
  * An edit that ends before fresh_start moves the text after it when that is
@@ -69,7 +78,9 @@ static bool measure_whole_text = false;
  * long are thus edited in place and matched whole, which measured as fast
  * as matching them in lookahead steps or faster.
  */
+#ifndef MAX_MOVED_TAIL
 #define MAX_MOVED_TAIL 16384
+#endif
 
 /* Work of the last optimize_prompt call in this backend, for optimizer_last_work. */
 static int64 last_tokenizer_calls = 0;
