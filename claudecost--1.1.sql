@@ -334,7 +334,12 @@ CREATE TABLE claudecost.usage (
     tool_cost numeric,
     total_cost numeric,
     currency text,
-    CONSTRAINT usage_request_id_key UNIQUE (request_id)
+    CONSTRAINT usage_request_id_key UNIQUE (request_id),
+    -- Reports build one row per day or hour between the first and the last
+    -- usage, so an occurred_at at infinity made them run without end.  The
+    -- pricing trigger checks the same bounds first and raises SQLSTATE 22008.
+    CONSTRAINT usage_occurred_at_range
+        CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '2200-01-01 00:00:00+00')
 );
 
 COMMENT ON TABLE claudecost.usage IS
@@ -1170,7 +1175,9 @@ SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error_id_seq', '')
 -- that fails is recorded in claudecost.ingest_error and the load goes on.
 -- With whole_file the lines are joined by newlines and ingested as one
 -- payload (an SSE stream or a pretty-printed JSON document).  Blank lines are
--- counted but not ingested.
+-- counted but not ingested.  A line without a number could be neither
+-- retried nor recorded by number, so a staging table that has one is
+-- rejected before any line is ingested.
 CREATE FUNCTION claudecost.ingest_lines(
     staging regclass,
     file_name text DEFAULT NULL,
@@ -1191,23 +1198,71 @@ DECLARE
     error_state text;
     error_message text;
     error_detail text;
+    relation_kind "char";
+    column_name text;
+    column_type regtype;
 BEGIN
+    IF staging IS NULL THEN
+        RAISE EXCEPTION 'staging table cannot be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the table or view that holds the lines, such as ''my_lines''::regclass.';
+    END IF;
+    SELECT c.relkind INTO relation_kind FROM pg_catalog.pg_class c WHERE c.oid = staging;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', staging::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF relation_kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'staging relation % is not a table or view', staging
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    FOREACH column_name IN ARRAY ARRAY['line_number', 'line'] LOOP
+        SELECT a.atttypid::regtype INTO column_type
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = staging AND a.attname = column_name
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'staging table % needs the columns "line_number" and "line"', staging
+                USING ERRCODE = 'undefined_column',
+                      DETAIL = pg_catalog.format('It has no column "%s".', column_name),
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that renames its columns.';
+        END IF;
+        IF (column_name = 'line_number'
+            AND column_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype))
+           OR (column_name = 'line'
+               AND column_type NOT IN ('text'::regtype, 'character varying'::regtype)) THEN
+            RAISE EXCEPTION 'column "%" of staging table % must be %, not %', column_name, staging,
+                CASE column_name WHEN 'line' THEN 'text' ELSE 'an integer' END, column_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that casts its columns.';
+        END IF;
+    END LOOP;
+
     lines := 0;
     rows_changed := 0;
     errors := 0;
 
+    -- In chunks, the lines without a number form a group that sorts first.
     FOR chunk IN EXECUTE CASE WHEN whole_file
         THEN pg_catalog.format(
             'SELECT NULL::bigint AS first_line, NULL::bigint AS last_line, pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
             ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS payload'
             ' FROM %s', staging)
         ELSE pg_catalog.format(
             'SELECT pg_catalog.min(line_number) AS first_line, pg_catalog.max(line_number) AS last_line,'
             ' pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
             ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) FILTER (WHERE line ~ ''\S'') AS payload'
-            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1', staging)
+            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1 NULLS FIRST', staging)
         END
     LOOP
+        IF chunk.unnumbered > 0 THEN
+            RAISE EXCEPTION 'staging table % has lines whose line_number is NULL', staging
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = pg_catalog.format('Lines without a number: %s.  A line without a number can be neither retried alone nor recorded in claudecost.ingest_error, so no line was ingested.', chunk.unnumbered),
+                      HINT = 'Number the lines from 1, for example with a column line_number bigint GENERATED ALWAYS AS IDENTITY.';
+        END IF;
         lines := lines + chunk.n;
         CONTINUE WHEN chunk.payload IS NULL OR chunk.payload !~ '\S';
 
@@ -1443,48 +1498,115 @@ CREATE TYPE claudecost.budget_spend_delta AS (
     amount numeric
 );
 
--- Start of the period (the UTC hour for rolling budgets) that contains ts.
--- This function and budget_period_end qualify every operator instead of
--- pinning search_path, so that the planner can inline them.
--- Calendar periods start at local midnight in time_zone, so a DST day is 23
--- or 25 hours long; custom periods step period_length in local wall-clock
--- time from starts_at.
-CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
-                                         starts_at timestamptz, ts timestamptz)
+-- First instant at which the wall clock of time_zone shows local_time.  When
+-- the clocks fall back over local_time it occurs twice, and this is the
+-- earlier instant: the wall-clock time a day earlier plus 24 elapsed hours.
+-- Otherwise it is timezone(time_zone, local_time), which reads a skipped
+-- time with the offset in force before the change, so a midnight skipped
+-- by a change at midnight resolves to the instant of the change.
+CREATE FUNCTION claudecost.budget_local_start(time_zone text, local_time timestamp)
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 SELECT CASE
-    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
-        pg_catalog.timezone(time_zone,
-            pg_catalog.timezone(time_zone, starts_at)
-            OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) pg_catalog.floor(
-                EXTRACT(epoch FROM (pg_catalog.timezone(time_zone, ts)
-                                    OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)))
-                OPERATOR(pg_catalog./) EXTRACT(epoch FROM period_length))::pg_catalog.float8))
-    WHEN period OPERATOR(pg_catalog.=) 'rolling' THEN pg_catalog.date_trunc('hour', ts, 'UTC')
+    WHEN pg_catalog.timezone(time_zone,
+             pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+             OPERATOR(pg_catalog.+) interval '24 hours') OPERATOR(pg_catalog.=) local_time
+    THEN pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+         OPERATOR(pg_catalog.+) interval '24 hours'
+    ELSE pg_catalog.timezone(time_zone, local_time)
 END
 $$;
 
--- End (exclusive) of the calendar or custom period that starts at period_start.
-CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval, time_zone text,
-                                             period_start timestamptz)
-RETURNS timestamptz
+-- Local wall-clock start of the calendar period, or of the custom period
+-- stepped in local time, whose local range contains local_ts.  Such a
+-- custom period steps period_length from the local time of starts_at;
+-- floor(elapsed / length) is computed with div and mod because numeric
+-- division rounds.
+CREATE FUNCTION claudecost.budget_local_origin(period text, period_length interval, time_zone text,
+                                               starts_at timestamptz, local_ts timestamp)
+RETURNS timestamp
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT pg_catalog.timezone(time_zone, pg_catalog.timezone(time_zone, period_start) OPERATOR(pg_catalog.+) CASE
+SELECT CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
+        pg_catalog.timezone(time_zone, starts_at) OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) (
+            pg_catalog.div(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                           EXTRACT(epoch FROM period_length))
+            OPERATOR(pg_catalog.-) CASE
+                WHEN pg_catalog.mod(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                                    EXTRACT(epoch FROM period_length)) OPERATOR(pg_catalog.<) 0
+                THEN 1 ELSE 0 END)::pg_catalog.float8)
+END
+$$;
+
+-- Local wall-clock length of a calendar period, or of a custom period
+-- stepped in local time.
+CREATE FUNCTION claudecost.budget_local_step(period text, period_length interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE
     WHEN period OPERATOR(pg_catalog.=) 'daily' THEN interval '1 day'
     WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN interval '7 days'
     WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN interval '1 month'
     WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN interval '3 months'
     WHEN period OPERATOR(pg_catalog.=) 'annual' THEN interval '1 year'
     WHEN period OPERATOR(pg_catalog.=) 'custom' THEN period_length
-END)
+END
+$$;
+
+-- Start of the period (the UTC hour for rolling budgets) that contains ts.
+-- Consecutive periods tile time, and each contains its start:
+-- - Calendar periods start at the first instant of their local day
+--   (budget_local_start of local midnight), so a DST day is 23 or 25 hours.
+-- - A custom period_length of hours, minutes and seconds only steps in
+--   elapsed time from starts_at, so a repeated local hour is its own period.
+-- - A custom period_length with days steps in local wall-clock time from
+--   the local time of starts_at, each start resolved as calendar starts are.
+-- The local period that contains the wall-clock time of ts starts at
+-- budget_local_start of its origin.  Where the clocks jump over that start
+-- or back across it, ts can lie before it or past the next start, so the
+-- neighbor is taken instead.  The function runs once per usage row and
+-- budget in the budget triggers, so it is the C code that budget_check
+-- uses (src/budget_check.c); budget_period_end and the budget_local_*
+-- functions give the same rule in SQL.
+CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
+                                         starts_at timestamptz, ts timestamptz)
+RETURNS timestamptz
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'claudecost_budget_bucket';
+
+-- End (exclusive) of the period that starts at period_start: the start of
+-- the next period, or the end of the UTC hour for a rolling budget.
+CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval, time_zone text,
+                                             starts_at timestamptz, period_start timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    origin pg_catalog.timestamp;
+BEGIN
+    IF NOT pg_catalog.isfinite(period_start) THEN
+        RETURN period_start;
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'rolling' THEN
+        RETURN period_start OPERATOR(pg_catalog.+) interval '1 hour';
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'custom'
+       AND pg_catalog.date_part('day', period_length) OPERATOR(pg_catalog.=) 0 THEN
+        RETURN period_start OPERATOR(pg_catalog.+) period_length;
+    END IF;
+    origin := claudecost.budget_local_origin(period, period_length, time_zone, starts_at,
+                                             pg_catalog.timezone(time_zone, period_start));
+    RETURN claudecost.budget_local_start(time_zone,
+                                         origin OPERATOR(pg_catalog.+) claudecost.budget_local_step(period, period_length));
+END
 $$;
 
 -- True when a usage row with these attributes falls in the budget's scope.
@@ -1974,7 +2096,7 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
                CASE WHEN b.period = 'rolling' THEN q.bucket - b.period_length + interval '1 hour'
                     ELSE q.bucket END AS period_start,
                CASE WHEN b.period = 'rolling' THEN q.bucket + interval '1 hour'
-                    ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, q.bucket)
+                    ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, b.starts_at, q.bucket)
                END AS period_end
           FROM (SELECT claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, as_of)
                        AS bucket
@@ -2650,8 +2772,11 @@ WITH (fillfactor = 70);
 COMMENT ON TABLE claudecost.usage_analytics_daily IS
     'Exact rollup of claudecost.usage per UTC day, model, user, project and service tier, for reports';
 
--- Requests per UTC day, prompt hash and model; rows without a prompt_hash
--- are not counted.  Reports do not read it: they read the per-day sums in
+-- Requests per project, UTC day, prompt hash and model; rows without a
+-- prompt_hash are not counted.  A prompt counts as repeated within one
+-- project: two projects sending the same prompt are two prompts.  project_id
+-- is '' for rows without a project, as in usage_hourly, and comes last
+-- because it was added in 1.1.  Reports do not read it: they read the per-day sums in
 -- usage_analytics_prompt_day, whose size does not grow with the number of
 -- distinct prompts.
 CREATE TABLE claudecost.usage_analytics_prompt (
@@ -2663,14 +2788,15 @@ CREATE TABLE claudecost.usage_analytics_prompt (
     cache_read_tokens numeric NOT NULL DEFAULT 0,
     input_cost numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_prompt_key UNIQUE (day, prompt_hash, model)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_prompt_key UNIQUE (project_id, day, prompt_hash, model)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt IS
-    'Requests, input tokens and USD cost per UTC day, prompt hash and model, for repeated-prompt analysis';
+    'Requests, input tokens and USD cost per project, UTC day, prompt hash and model, for repeated-prompt analysis';
 
--- Per UTC day and model, sums over the prompts sent more than once that
--- day (n requests each): prompt_days counts them, repeats sums n - 1,
+-- Per project, UTC day and model, sums over the prompts sent more than once
+-- that day (n requests each): prompt_days counts them, repeats sums n - 1,
 -- repeat_cost sums total cost x (n - 1) / n.  The uncached_* columns cover
 -- the prompts whose input tokens exceed their cache-read tokens: input cost
 -- x (n - 1) / n of the repeats and input cost / n of one request.
@@ -2682,11 +2808,12 @@ CREATE TABLE claudecost.usage_analytics_prompt_day (
     repeat_cost numeric NOT NULL DEFAULT 0,
     uncached_repeat_input_cost numeric NOT NULL DEFAULT 0,
     uncached_first_input_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_prompt_day_key UNIQUE (day, model)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_prompt_day_key UNIQUE (project_id, day, model)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt_day IS
-    'Repeated prompts per UTC day and model: count, repeats and their USD cost, for reports';
+    'Repeated prompts per project, UTC day and model: count, repeats and their USD cost, for reports';
 
 -- Requests billed at a long-context tier whose prompt (input + cache writes
 -- + cache reads) is at most 10% over the threshold of their price row.
@@ -2699,11 +2826,12 @@ CREATE TABLE claudecost.usage_analytics_long_context (
     prompt_tokens numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
     base_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_long_context_key UNIQUE (hour, model, long_context_threshold)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_long_context_key UNIQUE (project_id, hour, model, long_context_threshold)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_long_context IS
-    'Long-context requests at most 10% over the threshold, per UTC hour and model, with their cost at standard rates';
+    'Long-context requests at most 10% over the threshold, per project, UTC hour and model, with their cost at standard rates';
 
 -- Repeated-prompt sums of one usage_analytics_prompt row (see
 -- usage_analytics_prompt_day): prompt_days, repeats, repeat_cost,
@@ -2731,8 +2859,8 @@ $$;
 -- Compares the analytics rollups with aggregates of the raw usage rows, and
 -- usage_analytics_prompt_day with a recomputation from
 -- usage_analytics_prompt.  Returns every key whose figures differ, so no
--- rows means they are exact.  It scans the whole ledger: for tests and
--- audits, not for reports.
+-- rows means they are exact.  A key ends with its project unless that is
+-- ''.  It scans the whole ledger: for tests and audits, not for reports.
 CREATE FUNCTION claudecost.verify_analytics_rollups()
 RETURNS TABLE (rollup text, key text, stored text, expected text)
 LANGUAGE sql STABLE
@@ -2742,7 +2870,7 @@ AS $$
         SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
                coalesce(u.project_id, '') AS project_id, u.service_tier,
                count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
-               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
                coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
@@ -2758,22 +2886,23 @@ AS $$
         WHERE a.requests <> 0
     ),
     prompt_raw AS (
-        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.prompt_hash, u.model, count(*) AS requests,
+        SELECT coalesce(u.project_id, '') AS project_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS day,
+               u.prompt_hash, u.model, count(*) AS requests,
                sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
         FROM claudecost.usage u
         WHERE u.prompt_hash IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ),
     prompt_day_expected AS (
-        SELECT a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+        SELECT a.project_id, a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
                sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
                sum(x.sums[5]) AS uncached_first_input_cost
         FROM claudecost.usage_analytics_prompt a
         CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
                                                                      a.cache_read_tokens, a.input_cost,
                                                                      a.total_cost) AS sums) x
-        GROUP BY a.day, a.model
+        GROUP BY a.project_id, a.day, a.model
         HAVING sum(x.sums[1]) <> 0
     )
     SELECT 'usage_analytics_daily',
@@ -2790,22 +2919,23 @@ AS $$
           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
     UNION ALL
     SELECT 'usage_analytics_prompt',
-           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model)),
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model),
+                     NULLIF(coalesce(s.project_id, r.project_id), '')),
            row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
            row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
     FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
-    FULL JOIN prompt_raw r USING (day, prompt_hash, model)
+    FULL JOIN prompt_raw r USING (project_id, day, prompt_hash, model)
     WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
           IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
     UNION ALL
     SELECT 'usage_analytics_prompt_day',
-           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model)),
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), NULLIF(coalesce(s.project_id, r.project_id), '')),
            row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
                s.uncached_first_input_cost)::text,
            row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
                r.uncached_first_input_cost)::text
     FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
-    FULL JOIN prompt_day_expected r USING (day, model)
+    FULL JOIN prompt_day_expected r USING (project_id, day, model)
     WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
           IS DISTINCT FROM
           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
@@ -2819,8 +2949,40 @@ COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
 -- Helpers
 ------------------------------------------------------------------------
 
--- Raises an error unless [start_time, end_time) is a non-empty period and
--- time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+-- Raises an error unless [start_time, end_time) is a non-empty period of at
+-- most 100 years (see report_period_end) and time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
 -- every function that calls it: its EXCEPTION block starts a
 -- subtransaction, which a parallel query cannot.
 CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
@@ -2844,6 +3006,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass an end_time later than start_time.';
     END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
     -- Converting a time checks the name the way every report uses it;
     -- scanning pg_timezone_names would read the whole zone database.
     BEGIN
@@ -3209,7 +3372,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (d.n - 1)::integer, d.day::date
     FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
-                                    ((end_time - interval '1 microsecond') AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
                                     interval '1 day') WITH ORDINALITY AS d(day, n)
 $$;
 
@@ -3244,7 +3408,8 @@ AS $$
         FROM bounds b,
              pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
                                         + interval '1 hour',
-                                        end_time - interval '1 microsecond', interval '1 hour') AS g(hour)
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
         WHERE g.hour < b.first_day OR g.hour >= b.last_day
            OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
     ),
@@ -3554,7 +3719,11 @@ COMMENT ON VIEW claudecost.hourly_usage IS
     'Requests, tokens and USD cost per UTC hour and every rollup dimension (NULL where usage had none)';
 
 -- Every UTC day from the first to the last day with usage, zero days
--- included, with a trailing 7-day average.
+-- included, with a trailing 7-day average.  The zero days are generated only
+-- between 1970-01-01 and 2199-12-31, the range that the constraint
+-- usage_occurred_at_range allows, so the view has at most 84,006 rows.
+-- Days with usage outside that range (rows stored before the constraint
+-- existed) are listed without zero days around them.
 CREATE VIEW claudecost.cost_trends AS
 WITH daily AS (
     SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
@@ -3565,12 +3734,13 @@ WITH daily AS (
 ),
 days AS (
     SELECT d::date AS day
-    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily) r,
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
          pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
 ),
 series AS (
     SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
-    FROM days LEFT JOIN daily USING (day)
+    FROM days FULL JOIN daily USING (day)
 )
 SELECT s.day,
        s.requests,
@@ -4145,14 +4315,16 @@ COMMENT ON FUNCTION claudecost.verify_budget_spend() IS
 -- price rows with the expressions of the rollup trigger (src/rollup_statements.c),
 -- and returns every key whose figures differ.
 CREATE FUNCTION claudecost.verify_long_context_rollup()
-RETURNS TABLE (hour timestamptz, model text, long_context_threshold bigint, stored text, expected text)
+RETURNS TABLE (project_id text, hour timestamptz, model text, long_context_threshold bigint, stored text,
+               expected text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH raw AS (
-        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
+        SELECT coalesce(u.project_id, '') AS project_id, claudecost.rollup_hour(u.occurred_at) AS hour, u.model,
+               p.long_context_threshold,
                count(*) AS requests,
-               sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS prompt_tokens,
                sum(u.total_cost) AS total_cost,
                sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
@@ -4169,22 +4341,22 @@ AS $$
         WHERE u.long_context AND u.total_cost IS NOT NULL
           AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
           AND p.long_output_per_mtok > 0
-          AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
               <= p.long_context_threshold * 1.1
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ),
     stored AS (
-        SELECT a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
+        SELECT a.project_id, a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
                a.base_cost
         FROM claudecost.usage_analytics_long_context a
         WHERE a.requests <> 0
     )
-    SELECT coalesce(s.hour, r.hour), coalesce(s.model, r.model),
+    SELECT coalesce(s.project_id, r.project_id), coalesce(s.hour, r.hour), coalesce(s.model, r.model),
            coalesce(s.long_context_threshold, r.long_context_threshold),
            row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)::text,
            row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)::text
     FROM stored s
-    FULL JOIN raw r USING (hour, model, long_context_threshold)
+    FULL JOIN raw r USING (project_id, hour, model, long_context_threshold)
     WHERE row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)
           IS DISTINCT FROM row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)
 $$;
@@ -4375,6 +4547,15 @@ CREATE POLICY tenant_isolation ON claudecost.usage_hourly
 CREATE POLICY tenant_isolation ON claudecost.usage_analytics_daily
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt_day
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_long_context
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
 CREATE POLICY tenant_isolation ON claudecost.prompt_optimization
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
@@ -4384,15 +4565,8 @@ CREATE POLICY tenant_isolation ON claudecost.budget_reservation
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
 
--- Rollups keyed without a project (prompt repeats, long-context requests)
--- and rejected ingest lines cannot be split by tenant: only unrestricted
--- roles read them.  Tenants still write ingest_error through ingest_lines.
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt
-    USING ((SELECT claudecost.tenant_unrestricted()));
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt_day
-    USING ((SELECT claudecost.tenant_unrestricted()));
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_long_context
-    USING ((SELECT claudecost.tenant_unrestricted()));
+-- Rejected ingest lines have no project: only unrestricted roles read
+-- them.  Tenants still write ingest_error through ingest_lines.
 CREATE POLICY tenant_isolation ON claudecost.ingest_error
     USING ((SELECT claudecost.tenant_unrestricted()));
 CREATE POLICY tenant_insert ON claudecost.ingest_error

@@ -2,10 +2,10 @@
  * fuzz_ingest.c
  *		libFuzzer harness: claudecost.ingest() on arbitrary payloads.
  *
- * Runs the real claudecost_ingest (src/ingest*.c and src/json_util.c:
- * format detection, JSON and SSE parsing, field mapping, batching) on the
- * input, turned into valid UTF-8 without NUL bytes as a text value of a
- * UTF8 database always is.  Only the SPI upsert of src/ingest_insert.c is
+ * Runs the real claudecost_ingest (src/ingest*.c, src/json_util.c and
+ * src/json_syntax.c: format detection, JSON and SSE parsing, field
+ * mapping, batching) on the input, turned into valid UTF-8 without NUL
+ * bytes as a text value of a UTF8 database always is.  Only the SPI upsert of src/ingest_insert.c is
  * replaced: insert_usage and insert_usage_batch here check each record
  * that would be stored.  The harness aborts (libFuzzer reports a crash) when
  *	- ingest raises an ERROR with an internal SQLSTATE (class XX),

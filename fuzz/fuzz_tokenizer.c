@@ -3,8 +3,8 @@
  *		libFuzzer harness: encode/decode round trip of the tokenizer.
  *
  * The first input byte picks the encoding (byte % 3) and, when its top four
- * bits are set, repeats the rest to about 16 KB, which sends long pieces
- * through the region merge; the rest,
+ * bits are set, repeats the rest to about 32 KB, which sends long pieces
+ * through the region merge (pieces of 24 KB or more); the rest,
  * with invalid UTF-8 bytes replaced by '?', is the text.  The harness aborts
  * (so libFuzzer reports a crash) when
  *	- decoding the ids does not give back the text (its NFKC form for
@@ -95,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	encoding = encodings[data[0] % 3];
 	enc = standalone_encoding(encoding);
 	if ((data[0] & 0xF0) == 0xF0 && size > 1)
-		copies = 16 * 1024 / (size - 1) + 1;
+		copies = 32 * 1024 / (size - 1) + 1;
 
 	text = malloc((size - 1) * copies + 1);
 	for (i = 1; i < size;)

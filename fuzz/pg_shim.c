@@ -952,6 +952,23 @@ pg_do_encoding_conversion(unsigned char *src, int len, int src_encoding, int des
 	shim_unreachable("pg_do_encoding_conversion");
 }
 
+/* The database is UTF8, so text converts to and from UTF-8 unchanged. */
+char *
+pg_server_to_any(const char *s, int len, int encoding)
+{
+	if (encoding == PG_UTF8)
+		return (char *) s;
+	shim_unreachable("pg_server_to_any");
+}
+
+char *
+pg_any_to_server(const char *s, int len, int encoding)
+{
+	if (encoding == PG_UTF8)
+		return (char *) s;
+	shim_unreachable("pg_any_to_server");
+}
+
 char *
 shim_utf8_text(const uint8_t *data, size_t size, size_t *length)
 {

@@ -45,7 +45,12 @@ CREATE TABLE claudecost.usage (
     tool_cost numeric,
     total_cost numeric,
     currency text,
-    CONSTRAINT usage_request_id_key UNIQUE (request_id)
+    CONSTRAINT usage_request_id_key UNIQUE (request_id),
+    -- Reports build one row per day or hour between the first and the last
+    -- usage, so an occurred_at at infinity made them run without end.  The
+    -- pricing trigger checks the same bounds first and raises SQLSTATE 22008.
+    CONSTRAINT usage_occurred_at_range
+        CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '2200-01-01 00:00:00+00')
 );
 
 COMMENT ON TABLE claudecost.usage IS

@@ -40,7 +40,9 @@ SELECT pg_catalog.pg_extension_config_dump('claudecost.ingest_error_id_seq', '')
 -- that fails is recorded in claudecost.ingest_error and the load goes on.
 -- With whole_file the lines are joined by newlines and ingested as one
 -- payload (an SSE stream or a pretty-printed JSON document).  Blank lines are
--- counted but not ingested.
+-- counted but not ingested.  A line without a number could be neither
+-- retried nor recorded by number, so a staging table that has one is
+-- rejected before any line is ingested.
 CREATE FUNCTION claudecost.ingest_lines(
     staging regclass,
     file_name text DEFAULT NULL,
@@ -61,23 +63,71 @@ DECLARE
     error_state text;
     error_message text;
     error_detail text;
+    relation_kind "char";
+    column_name text;
+    column_type regtype;
 BEGIN
+    IF staging IS NULL THEN
+        RAISE EXCEPTION 'staging table cannot be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the table or view that holds the lines, such as ''my_lines''::regclass.';
+    END IF;
+    SELECT c.relkind INTO relation_kind FROM pg_catalog.pg_class c WHERE c.oid = staging;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', staging::oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF relation_kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'staging relation % is not a table or view', staging
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    FOREACH column_name IN ARRAY ARRAY['line_number', 'line'] LOOP
+        SELECT a.atttypid::regtype INTO column_type
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = staging AND a.attname = column_name
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'staging table % needs the columns "line_number" and "line"', staging
+                USING ERRCODE = 'undefined_column',
+                      DETAIL = pg_catalog.format('It has no column "%s".', column_name),
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that renames its columns.';
+        END IF;
+        IF (column_name = 'line_number'
+            AND column_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype))
+           OR (column_name = 'line'
+               AND column_type NOT IN ('text'::regtype, 'character varying'::regtype)) THEN
+            RAISE EXCEPTION 'column "%" of staging table % must be %, not %', column_name, staging,
+                CASE column_name WHEN 'line' THEN 'text' ELSE 'an integer' END, column_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'Create it with the columns (line_number bigint, line text), numbered from 1, or pass a view that casts its columns.';
+        END IF;
+    END LOOP;
+
     lines := 0;
     rows_changed := 0;
     errors := 0;
 
+    -- In chunks, the lines without a number form a group that sorts first.
     FOR chunk IN EXECUTE CASE WHEN whole_file
         THEN pg_catalog.format(
             'SELECT NULL::bigint AS first_line, NULL::bigint AS last_line, pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
             ' pg_catalog.string_agg(coalesce(line, ''''), E''\n'' ORDER BY line_number) AS payload'
             ' FROM %s', staging)
         ELSE pg_catalog.format(
             'SELECT pg_catalog.min(line_number) AS first_line, pg_catalog.max(line_number) AS last_line,'
             ' pg_catalog.count(*) AS n,'
+            ' pg_catalog.count(*) FILTER (WHERE line_number IS NULL) AS unnumbered,'
             ' pg_catalog.string_agg(line, E''\n'' ORDER BY line_number) FILTER (WHERE line ~ ''\S'') AS payload'
-            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1', staging)
+            ' FROM %s GROUP BY (line_number - 1) / 1000 ORDER BY 1 NULLS FIRST', staging)
         END
     LOOP
+        IF chunk.unnumbered > 0 THEN
+            RAISE EXCEPTION 'staging table % has lines whose line_number is NULL', staging
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = pg_catalog.format('Lines without a number: %s.  A line without a number can be neither retried alone nor recorded in claudecost.ingest_error, so no line was ingested.', chunk.unnumbered),
+                      HINT = 'Number the lines from 1, for example with a column line_number bigint GENERATED ALWAYS AS IDENTITY.';
+        END IF;
         lines := lines + chunk.n;
         CONTINUE WHEN chunk.payload IS NULL OR chunk.payload !~ '\S';
 

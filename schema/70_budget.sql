@@ -187,48 +187,115 @@ CREATE TYPE claudecost.budget_spend_delta AS (
     amount numeric
 );
 
--- Start of the period (the UTC hour for rolling budgets) that contains ts.
--- This function and budget_period_end qualify every operator instead of
--- pinning search_path, so that the planner can inline them.
--- Calendar periods start at local midnight in time_zone, so a DST day is 23
--- or 25 hours long; custom periods step period_length in local wall-clock
--- time from starts_at.
-CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
-                                         starts_at timestamptz, ts timestamptz)
+-- First instant at which the wall clock of time_zone shows local_time.  When
+-- the clocks fall back over local_time it occurs twice, and this is the
+-- earlier instant: the wall-clock time a day earlier plus 24 elapsed hours.
+-- Otherwise it is timezone(time_zone, local_time), which reads a skipped
+-- time with the offset in force before the change, so a midnight skipped
+-- by a change at midnight resolves to the instant of the change.
+CREATE FUNCTION claudecost.budget_local_start(time_zone text, local_time timestamp)
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 SELECT CASE
-    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', ts, time_zone)
-    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
-        pg_catalog.timezone(time_zone,
-            pg_catalog.timezone(time_zone, starts_at)
-            OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) pg_catalog.floor(
-                EXTRACT(epoch FROM (pg_catalog.timezone(time_zone, ts)
-                                    OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)))
-                OPERATOR(pg_catalog./) EXTRACT(epoch FROM period_length))::pg_catalog.float8))
-    WHEN period OPERATOR(pg_catalog.=) 'rolling' THEN pg_catalog.date_trunc('hour', ts, 'UTC')
+    WHEN pg_catalog.timezone(time_zone,
+             pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+             OPERATOR(pg_catalog.+) interval '24 hours') OPERATOR(pg_catalog.=) local_time
+    THEN pg_catalog.timezone(time_zone, local_time OPERATOR(pg_catalog.-) interval '1 day')
+         OPERATOR(pg_catalog.+) interval '24 hours'
+    ELSE pg_catalog.timezone(time_zone, local_time)
 END
 $$;
 
--- End (exclusive) of the calendar or custom period that starts at period_start.
-CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval, time_zone text,
-                                             period_start timestamptz)
-RETURNS timestamptz
+-- Local wall-clock start of the calendar period, or of the custom period
+-- stepped in local time, whose local range contains local_ts.  Such a
+-- custom period steps period_length from the local time of starts_at;
+-- floor(elapsed / length) is computed with div and mod because numeric
+-- division rounds.
+CREATE FUNCTION claudecost.budget_local_origin(period text, period_length interval, time_zone text,
+                                               starts_at timestamptz, local_ts timestamp)
+RETURNS timestamp
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT pg_catalog.timezone(time_zone, pg_catalog.timezone(time_zone, period_start) OPERATOR(pg_catalog.+) CASE
+SELECT CASE
+    WHEN period OPERATOR(pg_catalog.=) 'daily' THEN pg_catalog.date_trunc('day', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN pg_catalog.date_trunc('week', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN pg_catalog.date_trunc('month', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN pg_catalog.date_trunc('quarter', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'annual' THEN pg_catalog.date_trunc('year', local_ts)
+    WHEN period OPERATOR(pg_catalog.=) 'custom' THEN
+        pg_catalog.timezone(time_zone, starts_at) OPERATOR(pg_catalog.+) (period_length OPERATOR(pg_catalog.*) (
+            pg_catalog.div(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                           EXTRACT(epoch FROM period_length))
+            OPERATOR(pg_catalog.-) CASE
+                WHEN pg_catalog.mod(EXTRACT(epoch FROM local_ts OPERATOR(pg_catalog.-) pg_catalog.timezone(time_zone, starts_at)),
+                                    EXTRACT(epoch FROM period_length)) OPERATOR(pg_catalog.<) 0
+                THEN 1 ELSE 0 END)::pg_catalog.float8)
+END
+$$;
+
+-- Local wall-clock length of a calendar period, or of a custom period
+-- stepped in local time.
+CREATE FUNCTION claudecost.budget_local_step(period text, period_length interval)
+RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE
     WHEN period OPERATOR(pg_catalog.=) 'daily' THEN interval '1 day'
     WHEN period OPERATOR(pg_catalog.=) 'weekly' THEN interval '7 days'
     WHEN period OPERATOR(pg_catalog.=) 'monthly' THEN interval '1 month'
     WHEN period OPERATOR(pg_catalog.=) 'quarterly' THEN interval '3 months'
     WHEN period OPERATOR(pg_catalog.=) 'annual' THEN interval '1 year'
     WHEN period OPERATOR(pg_catalog.=) 'custom' THEN period_length
-END)
+END
+$$;
+
+-- Start of the period (the UTC hour for rolling budgets) that contains ts.
+-- Consecutive periods tile time, and each contains its start:
+-- - Calendar periods start at the first instant of their local day
+--   (budget_local_start of local midnight), so a DST day is 23 or 25 hours.
+-- - A custom period_length of hours, minutes and seconds only steps in
+--   elapsed time from starts_at, so a repeated local hour is its own period.
+-- - A custom period_length with days steps in local wall-clock time from
+--   the local time of starts_at, each start resolved as calendar starts are.
+-- The local period that contains the wall-clock time of ts starts at
+-- budget_local_start of its origin.  Where the clocks jump over that start
+-- or back across it, ts can lie before it or past the next start, so the
+-- neighbor is taken instead.  The function runs once per usage row and
+-- budget in the budget triggers, so it is the C code that budget_check
+-- uses (src/budget_check.c); budget_period_end and the budget_local_*
+-- functions give the same rule in SQL.
+CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
+                                         starts_at timestamptz, ts timestamptz)
+RETURNS timestamptz
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'claudecost_budget_bucket';
+
+-- End (exclusive) of the period that starts at period_start: the start of
+-- the next period, or the end of the UTC hour for a rolling budget.
+CREATE FUNCTION claudecost.budget_period_end(period text, period_length interval, time_zone text,
+                                             starts_at timestamptz, period_start timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    origin pg_catalog.timestamp;
+BEGIN
+    IF NOT pg_catalog.isfinite(period_start) THEN
+        RETURN period_start;
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'rolling' THEN
+        RETURN period_start OPERATOR(pg_catalog.+) interval '1 hour';
+    END IF;
+    IF period OPERATOR(pg_catalog.=) 'custom'
+       AND pg_catalog.date_part('day', period_length) OPERATOR(pg_catalog.=) 0 THEN
+        RETURN period_start OPERATOR(pg_catalog.+) period_length;
+    END IF;
+    origin := claudecost.budget_local_origin(period, period_length, time_zone, starts_at,
+                                             pg_catalog.timezone(time_zone, period_start));
+    RETURN claudecost.budget_local_start(time_zone,
+                                         origin OPERATOR(pg_catalog.+) claudecost.budget_local_step(period, period_length));
+END
 $$;
 
 -- True when a usage row with these attributes falls in the budget's scope.
@@ -718,7 +785,7 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
                CASE WHEN b.period = 'rolling' THEN q.bucket - b.period_length + interval '1 hour'
                     ELSE q.bucket END AS period_start,
                CASE WHEN b.period = 'rolling' THEN q.bucket + interval '1 hour'
-                    ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, q.bucket)
+                    ELSE claudecost.budget_period_end(b.period, b.period_length, b.time_zone, b.starts_at, q.bucket)
                END AS period_end
           FROM (SELECT claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at, as_of)
                        AS bucket

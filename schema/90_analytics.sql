@@ -58,8 +58,11 @@ WITH (fillfactor = 70);
 COMMENT ON TABLE claudecost.usage_analytics_daily IS
     'Exact rollup of claudecost.usage per UTC day, model, user, project and service tier, for reports';
 
--- Requests per UTC day, prompt hash and model; rows without a prompt_hash
--- are not counted.  Reports do not read it: they read the per-day sums in
+-- Requests per project, UTC day, prompt hash and model; rows without a
+-- prompt_hash are not counted.  A prompt counts as repeated within one
+-- project: two projects sending the same prompt are two prompts.  project_id
+-- is '' for rows without a project, as in usage_hourly, and comes last
+-- because it was added in 1.1.  Reports do not read it: they read the per-day sums in
 -- usage_analytics_prompt_day, whose size does not grow with the number of
 -- distinct prompts.
 CREATE TABLE claudecost.usage_analytics_prompt (
@@ -71,14 +74,15 @@ CREATE TABLE claudecost.usage_analytics_prompt (
     cache_read_tokens numeric NOT NULL DEFAULT 0,
     input_cost numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_prompt_key UNIQUE (day, prompt_hash, model)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_prompt_key UNIQUE (project_id, day, prompt_hash, model)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt IS
-    'Requests, input tokens and USD cost per UTC day, prompt hash and model, for repeated-prompt analysis';
+    'Requests, input tokens and USD cost per project, UTC day, prompt hash and model, for repeated-prompt analysis';
 
--- Per UTC day and model, sums over the prompts sent more than once that
--- day (n requests each): prompt_days counts them, repeats sums n - 1,
+-- Per project, UTC day and model, sums over the prompts sent more than once
+-- that day (n requests each): prompt_days counts them, repeats sums n - 1,
 -- repeat_cost sums total cost x (n - 1) / n.  The uncached_* columns cover
 -- the prompts whose input tokens exceed their cache-read tokens: input cost
 -- x (n - 1) / n of the repeats and input cost / n of one request.
@@ -90,11 +94,12 @@ CREATE TABLE claudecost.usage_analytics_prompt_day (
     repeat_cost numeric NOT NULL DEFAULT 0,
     uncached_repeat_input_cost numeric NOT NULL DEFAULT 0,
     uncached_first_input_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_prompt_day_key UNIQUE (day, model)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_prompt_day_key UNIQUE (project_id, day, model)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_prompt_day IS
-    'Repeated prompts per UTC day and model: count, repeats and their USD cost, for reports';
+    'Repeated prompts per project, UTC day and model: count, repeats and their USD cost, for reports';
 
 -- Requests billed at a long-context tier whose prompt (input + cache writes
 -- + cache reads) is at most 10% over the threshold of their price row.
@@ -107,11 +112,12 @@ CREATE TABLE claudecost.usage_analytics_long_context (
     prompt_tokens numeric NOT NULL DEFAULT 0,
     total_cost numeric NOT NULL DEFAULT 0,
     base_cost numeric NOT NULL DEFAULT 0,
-    CONSTRAINT usage_analytics_long_context_key UNIQUE (hour, model, long_context_threshold)
+    project_id text NOT NULL DEFAULT '',
+    CONSTRAINT usage_analytics_long_context_key UNIQUE (project_id, hour, model, long_context_threshold)
 );
 
 COMMENT ON TABLE claudecost.usage_analytics_long_context IS
-    'Long-context requests at most 10% over the threshold, per UTC hour and model, with their cost at standard rates';
+    'Long-context requests at most 10% over the threshold, per project, UTC hour and model, with their cost at standard rates';
 
 -- Repeated-prompt sums of one usage_analytics_prompt row (see
 -- usage_analytics_prompt_day): prompt_days, repeats, repeat_cost,
@@ -139,8 +145,8 @@ $$;
 -- Compares the analytics rollups with aggregates of the raw usage rows, and
 -- usage_analytics_prompt_day with a recomputation from
 -- usage_analytics_prompt.  Returns every key whose figures differ, so no
--- rows means they are exact.  It scans the whole ledger: for tests and
--- audits, not for reports.
+-- rows means they are exact.  A key ends with its project unless that is
+-- ''.  It scans the whole ledger: for tests and audits, not for reports.
 CREATE FUNCTION claudecost.verify_analytics_rollups()
 RETURNS TABLE (rollup text, key text, stored text, expected text)
 LANGUAGE sql STABLE
@@ -150,7 +156,7 @@ AS $$
         SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model, coalesce(u.user_id, '') AS user_id,
                coalesce(u.project_id, '') AS project_id, u.service_tier,
                count(*) AS requests, count(*) FILTER (WHERE u.total_cost IS NULL) AS unpriced_requests,
-               sum(u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.cache_write_cost), 0) AS cache_write_cost,
                coalesce(sum(u.tool_cost), 0) AS tool_cost, coalesce(sum(u.total_cost), 0) AS total_cost
@@ -166,22 +172,23 @@ AS $$
         WHERE a.requests <> 0
     ),
     prompt_raw AS (
-        SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.prompt_hash, u.model, count(*) AS requests,
+        SELECT coalesce(u.project_id, '') AS project_id, (u.occurred_at AT TIME ZONE 'UTC')::date AS day,
+               u.prompt_hash, u.model, count(*) AS requests,
                sum(u.input_tokens) AS input_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
                coalesce(sum(u.input_cost), 0) AS input_cost, coalesce(sum(u.total_cost), 0) AS total_cost
         FROM claudecost.usage u
         WHERE u.prompt_hash IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ),
     prompt_day_expected AS (
-        SELECT a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
+        SELECT a.project_id, a.day, a.model, sum(x.sums[1]) AS prompt_days, sum(x.sums[2]) AS repeats,
                sum(x.sums[3]) AS repeat_cost, sum(x.sums[4]) AS uncached_repeat_input_cost,
                sum(x.sums[5]) AS uncached_first_input_cost
         FROM claudecost.usage_analytics_prompt a
         CROSS JOIN LATERAL (SELECT claudecost.usage_analytics_repeat(a.requests, a.input_tokens,
                                                                      a.cache_read_tokens, a.input_cost,
                                                                      a.total_cost) AS sums) x
-        GROUP BY a.day, a.model
+        GROUP BY a.project_id, a.day, a.model
         HAVING sum(x.sums[1]) <> 0
     )
     SELECT 'usage_analytics_daily',
@@ -198,22 +205,23 @@ AS $$
           row(r.requests, r.unpriced_requests, r.tokens, r.input_cost, r.cache_write_cost, r.tool_cost, r.total_cost)
     UNION ALL
     SELECT 'usage_analytics_prompt',
-           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model)),
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.prompt_hash, r.prompt_hash), coalesce(s.model, r.model),
+                     NULLIF(coalesce(s.project_id, r.project_id), '')),
            row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)::text,
            row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)::text
     FROM (SELECT * FROM claudecost.usage_analytics_prompt a WHERE a.requests <> 0) s
-    FULL JOIN prompt_raw r USING (day, prompt_hash, model)
+    FULL JOIN prompt_raw r USING (project_id, day, prompt_hash, model)
     WHERE row(s.requests, s.input_tokens, s.cache_read_tokens, s.input_cost, s.total_cost)
           IS DISTINCT FROM row(r.requests, r.input_tokens, r.cache_read_tokens, r.input_cost, r.total_cost)
     UNION ALL
     SELECT 'usage_analytics_prompt_day',
-           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model)),
+           concat_ws(' ', coalesce(s.day, r.day), coalesce(s.model, r.model), NULLIF(coalesce(s.project_id, r.project_id), '')),
            row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost,
                s.uncached_first_input_cost)::text,
            row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost,
                r.uncached_first_input_cost)::text
     FROM (SELECT * FROM claudecost.usage_analytics_prompt_day a WHERE a.prompt_days <> 0) s
-    FULL JOIN prompt_day_expected r USING (day, model)
+    FULL JOIN prompt_day_expected r USING (project_id, day, model)
     WHERE row(s.prompt_days, s.repeats, s.repeat_cost, s.uncached_repeat_input_cost, s.uncached_first_input_cost)
           IS DISTINCT FROM
           row(r.prompt_days, r.repeats, r.repeat_cost, r.uncached_repeat_input_cost, r.uncached_first_input_cost)
@@ -227,8 +235,40 @@ COMMENT ON FUNCTION claudecost.verify_analytics_rollups() IS
 -- Helpers
 ------------------------------------------------------------------------
 
--- Raises an error unless [start_time, end_time) is a non-empty period and
--- time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
+-- Returns end_time after checking that [start_time, end_time) has finite
+-- bounds and spans at most 36525 days (100 Julian years).  Reports build one
+-- row per local day and one per UTC hour of their period (876,600 hours in
+-- 100 years), and a period such as [0001-01-01, 9999-12-31) filled the
+-- temporary file space.  The SQL functions that build a day or hour series
+-- pass their end bound through it.
+CREATE FUNCTION claudecost.report_period_end(start_time timestamptz, end_time timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.isfinite(start_time) OR NOT pg_catalog.isfinite(end_time) THEN
+        RAISE EXCEPTION 'invalid report period [%, %)', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A report period needs finite bounds.';
+    END IF;
+    IF EXTRACT(epoch FROM end_time) - EXTRACT(epoch FROM start_time) > 36525 * 86400::numeric THEN
+        RAISE EXCEPTION 'report period [%, %) is too long', start_time, end_time
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('A report period spans at most 36525 days (100 years), and this one spans %s days.',
+                                             pg_catalog.floor((EXTRACT(epoch FROM end_time)
+                                                               - EXTRACT(epoch FROM start_time)) / 86400)),
+                  HINT = 'Split the period into reports of at most 100 years.';
+    END IF;
+    RETURN end_time;
+END;
+$$;
+
+COMMENT ON FUNCTION claudecost.report_period_end(timestamptz, timestamptz) IS
+    'end_time, after checking that the report period has finite bounds and spans at most 36525 days (100 years)';
+
+-- Raises an error unless [start_time, end_time) is a non-empty period of at
+-- most 100 years (see report_period_end) and time_zone is a time zone name PostgreSQL recognizes.  PARALLEL UNSAFE, as
 -- every function that calls it: its EXCEPTION block starts a
 -- subtransaction, which a parallel query cannot.
 CREATE FUNCTION claudecost.report_check_period(start_time timestamptz, end_time timestamptz,
@@ -252,6 +292,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass an end_time later than start_time.';
     END IF;
+    PERFORM claudecost.report_period_end(start_time, end_time);
     -- Converting a time checks the name the way every report uses it;
     -- scanning pg_timezone_names would read the whole zone database.
     BEGIN
@@ -617,7 +658,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (d.n - 1)::integer, d.day::date
     FROM pg_catalog.generate_series((start_time AT TIME ZONE time_zone)::date::timestamp,
-                                    ((end_time - interval '1 microsecond') AT TIME ZONE time_zone)::date::timestamp,
+                                    ((claudecost.report_period_end(start_time, end_time) - interval '1 microsecond')
+                                     AT TIME ZONE time_zone)::date::timestamp,
                                     interval '1 day') WITH ORDINALITY AS d(day, n)
 $$;
 
@@ -652,7 +694,8 @@ AS $$
         FROM bounds b,
              pg_catalog.generate_series(pg_catalog.date_trunc('hour', start_time - interval '1 microsecond', 'UTC')
                                         + interval '1 hour',
-                                        end_time - interval '1 microsecond', interval '1 hour') AS g(hour)
+                                        claudecost.report_period_end(start_time, end_time) - interval '1 microsecond',
+                                        interval '1 hour') AS g(hour)
         WHERE g.hour < b.first_day OR g.hour >= b.last_day
            OR (g.hour AT TIME ZONE time_zone)::date <> (g.hour AT TIME ZONE 'UTC')::date
     ),
@@ -962,7 +1005,11 @@ COMMENT ON VIEW claudecost.hourly_usage IS
     'Requests, tokens and USD cost per UTC hour and every rollup dimension (NULL where usage had none)';
 
 -- Every UTC day from the first to the last day with usage, zero days
--- included, with a trailing 7-day average.
+-- included, with a trailing 7-day average.  The zero days are generated only
+-- between 1970-01-01 and 2199-12-31, the range that the constraint
+-- usage_occurred_at_range allows, so the view has at most 84,006 rows.
+-- Days with usage outside that range (rows stored before the constraint
+-- existed) are listed without zero days around them.
 CREATE VIEW claudecost.cost_trends AS
 WITH daily AS (
     SELECT (h.hour AT TIME ZONE 'UTC')::date AS day, sum(h.requests)::bigint AS requests,
@@ -973,12 +1020,13 @@ WITH daily AS (
 ),
 days AS (
     SELECT d::date AS day
-    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily) r,
+    FROM (SELECT min(daily.day) AS first_day, max(daily.day) AS last_day FROM daily
+          WHERE daily.day >= '1970-01-01' AND daily.day < '2200-01-01') r,
          pg_catalog.generate_series(r.first_day::timestamp, r.last_day::timestamp, interval '1 day') d
 ),
 series AS (
     SELECT days.day, coalesce(daily.requests, 0) AS requests, coalesce(daily.total_cost, 0) AS total_cost
-    FROM days LEFT JOIN daily USING (day)
+    FROM days FULL JOIN daily USING (day)
 )
 SELECT s.day,
        s.requests,

@@ -50,14 +50,16 @@ COMMENT ON FUNCTION claudecost.verify_budget_spend() IS
 -- price rows with the expressions of the rollup trigger (src/rollup_statements.c),
 -- and returns every key whose figures differ.
 CREATE FUNCTION claudecost.verify_long_context_rollup()
-RETURNS TABLE (hour timestamptz, model text, long_context_threshold bigint, stored text, expected text)
+RETURNS TABLE (project_id text, hour timestamptz, model text, long_context_threshold bigint, stored text,
+               expected text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH raw AS (
-        SELECT claudecost.rollup_hour(u.occurred_at) AS hour, u.model, p.long_context_threshold,
+        SELECT coalesce(u.project_id, '') AS project_id, claudecost.rollup_hour(u.occurred_at) AS hour, u.model,
+               p.long_context_threshold,
                count(*) AS requests,
-               sum(u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+               sum(u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens
                    + u.cache_read_tokens) AS prompt_tokens,
                sum(u.total_cost) AS total_cost,
                sum(coalesce(u.input_cost, 0) * p.input_per_mtok / p.long_input_per_mtok
@@ -74,22 +76,22 @@ AS $$
         WHERE u.long_context AND u.total_cost IS NOT NULL
           AND p.long_context_threshold IS NOT NULL AND p.long_input_per_mtok > 0
           AND p.long_output_per_mtok > 0
-          AND u.input_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
+          AND u.input_tokens::numeric + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens
               <= p.long_context_threshold * 1.1
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
     ),
     stored AS (
-        SELECT a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
+        SELECT a.project_id, a.hour, a.model, a.long_context_threshold, a.requests, a.prompt_tokens, a.total_cost,
                a.base_cost
         FROM claudecost.usage_analytics_long_context a
         WHERE a.requests <> 0
     )
-    SELECT coalesce(s.hour, r.hour), coalesce(s.model, r.model),
+    SELECT coalesce(s.project_id, r.project_id), coalesce(s.hour, r.hour), coalesce(s.model, r.model),
            coalesce(s.long_context_threshold, r.long_context_threshold),
            row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)::text,
            row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)::text
     FROM stored s
-    FULL JOIN raw r USING (hour, model, long_context_threshold)
+    FULL JOIN raw r USING (project_id, hour, model, long_context_threshold)
     WHERE row(s.requests, s.prompt_tokens, s.total_cost, s.base_cost)
           IS DISTINCT FROM row(r.requests, r.prompt_tokens, r.total_cost, r.base_cost)
 $$;

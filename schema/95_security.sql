@@ -103,6 +103,15 @@ CREATE POLICY tenant_isolation ON claudecost.usage_hourly
 CREATE POLICY tenant_isolation ON claudecost.usage_analytics_daily
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt_day
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
+CREATE POLICY tenant_isolation ON claudecost.usage_analytics_long_context
+    USING ((SELECT claudecost.tenant_unrestricted())
+           OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
 CREATE POLICY tenant_isolation ON claudecost.prompt_optimization
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
@@ -112,15 +121,8 @@ CREATE POLICY tenant_isolation ON claudecost.budget_reservation
     USING ((SELECT claudecost.tenant_unrestricted())
            OR project_id OPERATOR(pg_catalog.=) ANY ((SELECT claudecost.tenant_projects())::pg_catalog.text[]));
 
--- Rollups keyed without a project (prompt repeats, long-context requests)
--- and rejected ingest lines cannot be split by tenant: only unrestricted
--- roles read them.  Tenants still write ingest_error through ingest_lines.
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt
-    USING ((SELECT claudecost.tenant_unrestricted()));
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_prompt_day
-    USING ((SELECT claudecost.tenant_unrestricted()));
-CREATE POLICY tenant_isolation ON claudecost.usage_analytics_long_context
-    USING ((SELECT claudecost.tenant_unrestricted()));
+-- Rejected ingest lines have no project: only unrestricted roles read
+-- them.  Tenants still write ingest_error through ingest_lines.
 CREATE POLICY tenant_isolation ON claudecost.ingest_error
     USING ((SELECT claudecost.tenant_unrestricted()));
 CREATE POLICY tenant_insert ON claudecost.ingest_error

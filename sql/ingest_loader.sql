@@ -46,8 +46,10 @@ SELECT file_name, line_number, sqlstate, message FROM claudecost.ingest_error OR
 \echo :loader_output
 
 -- A line that is exactly \. (COPY's end-of-data marker) is an ordinary bad
--- line: the lines after it load.  Lines with the \copy delimiter and quote
--- bytes load too.
+-- line: the lines after it load.  A line with the \copy delimiter and quote
+-- bytes (0x01, 0x02) reaches ingest unchanged: it fails because JSON strings
+-- cannot hold raw control characters, and the detail gives the offset of
+-- the 0x01 byte in the line.
 DELETE FROM claudecost.ingest_error;
 \set loader_output `tools/claudecost-load data/test/end-marker.jsonl 2>&1; echo "exit status $?"`
 \echo :loader_output

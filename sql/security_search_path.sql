@@ -21,7 +21,7 @@ WHERE p.pronamespace = 'claudecost'::regnamespace AND p.prosecdef
   AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false);
 
 -- SQL and PL/pgSQL functions that do not pin search_path: only these
--- inlinable helpers, whose bodies qualify every operator and function.
+-- helpers, whose bodies qualify every operator and function.
 SELECT p.oid::regprocedure::text COLLATE "C" AS unpinned_function
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
@@ -118,10 +118,14 @@ BEGIN
                                                         ',' ORDER BY s.budget_id, s.period_start)
     FROM claudecost.budget_spend s;
 
-    -- Helpers that pin no search_path because the planner inlines them.
+    -- Helpers that pin no search_path and qualify every operator instead.
     INSERT INTO regress_api.result VALUES (label, 'inlined_helpers', pg_catalog.concat_ws(' ',
         claudecost.budget_bucket('custom', '10 days', 'Europe/Berlin', '2025-01-01', '2025-03-15'),
-        claudecost.budget_period_end('monthly', NULL, 'Europe/Berlin', '2025-02-28 23:00'),
+        claudecost.budget_period_end('monthly', NULL, 'Europe/Berlin', '2025-01-01', '2025-02-28 23:00'),
+        claudecost.budget_period_end('custom', '10 days', 'Europe/Berlin', '2025-01-01', '2025-03-12'),
+        claudecost.budget_local_start('America/Havana', '2026-11-01 00:00'),
+        claudecost.budget_local_origin('custom', '10 days', 'Europe/Berlin', '2025-01-01', '2025-03-15'),
+        claudecost.budget_local_step('weekly', NULL),
         claudecost.budget_scope_matches(NULL, 'web', 'claude-%', NULL, 'team', 'u', 'web',
                                         'claude-3-haiku-20240307', 'k', '{team}'),
         claudecost.csv_field('a,"b"'), claudecost.html_escape('<a href="x">'), claudecost.report_color(10),

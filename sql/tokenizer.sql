@@ -129,10 +129,15 @@ RESET statement_timeout;
 -- A cancel also stops the merge inside one long piece.  The piece is first
 -- counted without a timeout.  With a statement timeout of a tenth of that
 -- time, the count must end in less than half of it, which it cannot do
--- unless the merge loops check for interrupts.
+-- unless the merge loops check for interrupts.  The piece is 16 MB of
+-- letters a to p that do not repeat, because a run of one letter is merged
+-- once and copied region by region, which leaves the merge loops little to
+-- interrupt.
 CREATE TEMP TABLE piece (t text);
 ALTER TABLE piece ALTER COLUMN t SET STORAGE EXTERNAL;
-INSERT INTO piece SELECT pg_catalog.repeat('a', 16000000);
+INSERT INTO piece
+SELECT pg_catalog.string_agg(pg_catalog.translate(pg_catalog.md5(i::text), '0123456789', 'ghijklmnop'), '')
+FROM pg_catalog.generate_series(1, 500000) AS i;
 CREATE FUNCTION pg_temp.timed_piece_count(OUT tokens integer, OUT elapsed_ms float8)
 LANGUAGE plpgsql AS $$
 DECLARE

@@ -6,18 +6,30 @@
  * quadratic in the piece length: a megabyte without a break would take
  * hours.  Short pieces (nearly all of them) use that same scan because it is
  * fastest there.  Longer pieces use a bucket queue of candidate pairs by
- * rank (queue_merge), and pieces of 12 KB or more are merged in regions of a
- * few kilobytes joined at provably safe cuts (encode_piece_regions), which
- * keeps the work linear and in cache.  An indexed binary heap ordered by
- * (rank, start) is the fallback for a vocabulary where a merge can create a
- * lower-ranked pair.  Every algorithm picks the pair tiktoken picks: the
- * lowest rank, and the leftmost of equal ranks.
+ * rank (queue_merge), and pieces of 24 KB or more are merged in regions of
+ * about 8 KB joined at provably safe cuts (encode_piece_regions), which
+ * keeps the work linear and in cache.  The scan and the queue find the rank
+ * of two adjacent parts by their ids in the merge table (bpe_merge_rank).
+ * An indexed binary heap ordered by (rank, start), which looks ranks up by
+ * the joined bytes, is the fallback for a vocabulary where a merge can
+ * create a lower-ranked pair.  Every algorithm picks the pair tiktoken
+ * picks: the lowest rank, and the leftmost of equal ranks.
  */
 #include <stdbool.h>
 
 #include "bpe.h"
 
 #define MIN_CAPACITY 256
+
+/*
+ * Forces inlining of the merge step into the merge loop, which then keeps
+ * the merge state in registers; GCC leaves it out of line otherwise.
+ */
+#if defined(__GNUC__)
+#define BPE_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define BPE_ALWAYS_INLINE
+#endif
 
 /* Grows state->ids to hold at least needed ids. */
 static void
@@ -60,8 +72,7 @@ bpe_state_free(BpeState *state)
 	if (state->allocator->free_fn != NULL)
 	{
 		void	   *buffers[] = {state->rank_head, state->rank_bits, state->rank_words,
-			state->entry_pos, state->entry_next, state->batch,
-		state->pair_cache_key, state->pair_cache_id};
+		state->entry_pos, state->entry_next, state->batch};
 		size_t		b;
 
 		for (b = 0; b < sizeof(buffers) / sizeof(buffers[0]); b++)
@@ -82,9 +93,6 @@ bpe_state_free(BpeState *state)
 	state->entry_capacity = 0;
 	state->batch = NULL;
 	state->batch_capacity = 0;
-	state->pair_cache_key = NULL;
-	state->pair_cache_id = NULL;
-	state->pair_cache_vocab = NULL;
 	state->ids = NULL;
 	state->scratch = NULL;
 	state->capacity = 0;
@@ -108,52 +116,19 @@ bpe_emit(BpeState *state, uint32_t id)
 	state->count++;
 }
 
-#define PAIR_CACHE_BITS 12
-#define PAIR_CACHE_SIZE (1 << PAIR_CACHE_BITS)
-
-/* Allocates the pair cache, and empties it when the vocabulary changed. */
-static void
-pair_cache_init(BpeState *state, const BpeVocab *vocab)
-{
-	void	   *context = state->allocator->context;
-
-	if (state->pair_cache_key == NULL)
-	{
-		state->pair_cache_key = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_id = state->allocator->realloc_fn(context, NULL, PAIR_CACHE_SIZE * sizeof(uint32_t));
-		state->pair_cache_vocab = NULL;
-	}
-	if (state->pair_cache_vocab != vocab)
-	{
-		/* no id pair is (2^32 - 1, 2^32 - 1) */
-		memset(state->pair_cache_key, 0xff, PAIR_CACHE_SIZE * sizeof(uint64_t));
-		state->pair_cache_vocab = vocab;
-	}
-}
-
 /*
- * Id of the token made of the bytes of tokens left_id and right_id, which
- * lie at bytes[0 .. len).  Repetitive text (runs of spaces or of one
- * character) looks up the same pairs of long tokens over and over, so the
- * results are cached by id pair.  The ids determine the bytes, so the cache
- * is exact.
+ * Id of the token that merging parts left_id and right_id makes, whose
+ * bytes lie at bytes[0 .. len), or BPE_NO_RANK.
  */
 static inline uint32_t
-joined_rank(const BpeVocab *vocab, BpeState *state, uint32_t left_id, uint32_t right_id,
+joined_rank(const BpeVocab *vocab, uint32_t left_id, uint32_t right_id,
 			const unsigned char *bytes, size_t len)
 {
-	uint64_t	key = ((uint64_t) left_id << 32) | right_id;
-	uint32_t	slot = (uint32_t) ((key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - PAIR_CACHE_BITS));
-	uint32_t	id;
-
-	if (len <= 2 || len > vocab->max_token_len)
-		return bpe_rank(vocab, bytes, len);
-	if (state->pair_cache_key[slot] == key)
-		return state->pair_cache_id[slot];
-	id = bpe_rank(vocab, bytes, len);
-	state->pair_cache_key[slot] = key;
-	state->pair_cache_id[slot] = id;
-	return id;
+	if (len == 2)
+		return vocab->pair_ids[(bytes[0] << 8) | bytes[1]];
+	if (len > vocab->max_token_len)
+		return BPE_NO_RANK;
+	return bpe_merge_rank(vocab, left_id, right_id);
 }
 
 void
@@ -183,7 +158,6 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 											   (len + 2) * sizeof(uint32_t));
 	}
 
-	pair_cache_init(state, vocab);
 	for (i = 0; i < len; i++)
 		part_id[i] = vocab->byte_ids[piece[i]];
 	for (i = 0; i + 1 < len; i++)
@@ -221,11 +195,11 @@ bpe_encode_piece_scan(const BpeVocab *vocab, BpeState *state,
 		part_id[i] = min_rank;	/* the rank of a pair is the id of the merged token */
 		n_parts--;
 		rank[i] = (i + 2 < n_parts)
-			? joined_rank(vocab, state, part_id[i], part_id[i + 1],
+			? joined_rank(vocab, part_id[i], part_id[i + 1],
 						  piece + start[i], start[i + 2] - start[i])
 			: BPE_NO_RANK;
 		if (i > 0)
-			rank[i - 1] = joined_rank(vocab, state, part_id[i - 1], part_id[i],
+			rank[i - 1] = joined_rank(vocab, part_id[i - 1], part_id[i],
 									  piece + start[i - 1], start[i + 1] - start[i - 1]);
 		if (state->allocator->check_interrupts != NULL && (n_parts & 0xfff) == 0)
 			state->allocator->check_interrupts();
@@ -427,7 +401,6 @@ queue_init(BpeState *state, const BpeVocab *vocab, uint32_t n_ranks)
 	uint32_t	words;
 
 	state->entry_count = 0;
-	pair_cache_init(state, vocab);
 	if (state->rank_slots >= n_ranks)
 		return;
 	words = (n_ranks + 63) / 64;
@@ -514,34 +487,39 @@ queue_has(const BpeState *state, uint32_t rank)
 /*
  * Sorts keys (rank << 32 | position) by rank, keeping the position order of
  * equal ranks: a stable LSD radix sort on the rank bits, two passes of nine
- * bits (ranks stay below 2^18).
+ * bits (ranks stay below 2^18) whose counts are taken in one read, moving
+ * keys to tmp and back.
  */
 static void
 sort_by_rank(uint64_t *keys, uint64_t *tmp, size_t n)
 {
-	size_t		counts[512];
-	int			pass;
+	size_t		low[512];
+	size_t		high[512];
+	size_t		total_low = 0;
+	size_t		total_high = 0;
+	size_t		i;
 
-	for (pass = 0; pass < 2; pass++)
+	memset(low, 0, sizeof(low));
+	memset(high, 0, sizeof(high));
+	for (i = 0; i < n; i++)
 	{
-		int			shift = 32 + 9 * pass;
-		size_t		total = 0;
-		size_t		i;
-
-		memset(counts, 0, sizeof(counts));
-		for (i = 0; i < n; i++)
-			counts[(keys[i] >> shift) & 511]++;
-		for (i = 0; i < 512; i++)
-		{
-			size_t		c = counts[i];
-
-			counts[i] = total;
-			total += c;
-		}
-		for (i = 0; i < n; i++)
-			tmp[counts[(keys[i] >> shift) & 511]++] = keys[i];
-		memcpy(keys, tmp, n * sizeof(uint64_t));
+		low[(keys[i] >> 32) & 511]++;
+		high[(keys[i] >> 41) & 511]++;
 	}
+	for (i = 0; i < 512; i++)
+	{
+		size_t		c = low[i];
+
+		low[i] = total_low;
+		total_low += c;
+		c = high[i];
+		high[i] = total_high;
+		total_high += c;
+	}
+	for (i = 0; i < n; i++)
+		tmp[low[(keys[i] >> 32) & 511]++] = keys[i];
+	for (i = 0; i < n; i++)
+		keys[high[(tmp[i] >> 41) & 511]++] = tmp[i];
 }
 
 /*
@@ -620,19 +598,28 @@ typedef struct MergeLog
 	size_t		capacity;
 } MergeLog;
 
+/* Grows log to hold at least needed merges. */
+static void
+log_reserve(BpeState *state, MergeLog *log, size_t needed)
+{
+	size_t		capacity = log->capacity < 1024 ? 1024 : log->capacity;
+	void	   *context = state->allocator->context;
+
+	if (needed <= log->capacity)
+		return;
+	while (capacity < needed)
+		capacity *= 2;
+	log->left = state->allocator->realloc_fn(context, log->left, capacity * sizeof(uint32_t));
+	log->end = state->allocator->realloc_fn(context, log->end, capacity * sizeof(uint32_t));
+	log->rank = state->allocator->realloc_fn(context, log->rank, capacity * sizeof(uint32_t));
+	log->capacity = capacity;
+}
+
 static void
 log_merge(BpeState *state, MergeLog *log, uint32_t left, uint32_t end, uint32_t rank)
 {
 	if (log->n == log->capacity)
-	{
-		size_t		capacity = log->capacity < 1024 ? 1024 : log->capacity * 2;
-		void	   *context = state->allocator->context;
-
-		log->left = state->allocator->realloc_fn(context, log->left, capacity * sizeof(uint32_t));
-		log->end = state->allocator->realloc_fn(context, log->end, capacity * sizeof(uint32_t));
-		log->rank = state->allocator->realloc_fn(context, log->rank, capacity * sizeof(uint32_t));
-		log->capacity = capacity;
-	}
+		log_reserve(state, log, log->n + 1);
 	log->left[log->n] = left;
 	log->end[log->n] = end;
 	log->rank[log->n] = rank;
@@ -652,6 +639,7 @@ typedef struct QueueMerge
 	uint32_t   *part_id;
 	MergeLog   *log;
 	size_t		queued;			/* entries pushed and not yet taken */
+	uint32_t	queue_min;		/* lowest rank with entries, or BPE_NO_RANK */
 	uint32_t	merges;
 } QueueMerge;
 
@@ -660,7 +648,7 @@ typedef struct QueueMerge
  * the two pairs the merge creates.  Returns false when one of them ranks
  * below rank (see queue_merge).
  */
-static inline bool
+static inline BPE_ALWAYS_INLINE bool
 merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 {
 	uint32_t	right;
@@ -685,7 +673,7 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 	{
 		uint32_t	before = m->prev[left];
 
-		new_rank = joined_rank(m->vocab, m->state, m->part_id[before], rank,
+		new_rank = joined_rank(m->vocab, m->part_id[before], rank,
 							   m->piece + before, after - before);
 		m->pair_rank[before] = new_rank;
 		if (new_rank != BPE_NO_RANK)
@@ -694,10 +682,12 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 				return false;
 			queue_push(m->state, new_rank, before);
 			m->queued++;
+			if (new_rank < m->queue_min)
+				m->queue_min = new_rank;
 		}
 	}
 	new_rank = after < m->n
-		? joined_rank(m->vocab, m->state, rank, m->part_id[after],
+		? joined_rank(m->vocab, rank, m->part_id[after],
 					  m->piece + left, m->next[after] - left)
 		: BPE_NO_RANK;
 	m->pair_rank[left] = new_rank;
@@ -707,6 +697,8 @@ merge_pair(QueueMerge *m, uint32_t left, uint32_t rank)
 			return false;
 		queue_push(m->state, new_rank, left);
 		m->queued++;
+		if (new_rank < m->queue_min)
+			m->queue_min = new_rank;
 	}
 	if (m->state->allocator->check_interrupts != NULL && (++m->merges & 0xffff) == 0)
 		m->state->allocator->check_interrupts();
@@ -761,6 +753,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	m.part_id = m.pair_rank + len;
 	m.log = log;
 	m.queued = 0;
+	m.queue_min = BPE_NO_RANK;
 	m.merges = 0;
 	if (sorted_start)
 		initial = (uint64_t *) (m.part_id + len);
@@ -780,6 +773,8 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 		{
 			queue_push(state, m.pair_rank[i], i);
 			m.queued++;
+			if (m.pair_rank[i] < m.queue_min)
+				m.queue_min = m.pair_rank[i];
 		}
 	}
 	if (sorted_start)
@@ -788,7 +783,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 	for (;;)
 	{
 		/* merges only create pairs ranked above the current rank */
-		uint32_t	queue_rank = m.queued > 0 ? queue_next_rank(state, rank) : BPE_NO_RANK;
+		uint32_t	queue_rank = m.queue_min;
 		uint32_t	initial_rank = at < n_initial ? (uint32_t) (initial[at] >> 32) : BPE_NO_RANK;
 		size_t		count = 0;
 		size_t		k;
@@ -816,6 +811,7 @@ queue_merge(const BpeVocab *vocab, BpeState *state, const unsigned char *piece, 
 		k = count;
 		count = queue_take(state, rank, count);
 		m.queued -= count - k;
+		m.queue_min = m.queued > 0 ? queue_next_rank(state, rank + 1) : BPE_NO_RANK;
 		for (k = 0; k < count; k++)
 		{
 			if (!merge_pair(&m, state->batch[k], rank))
@@ -875,8 +871,15 @@ bpe_encode_piece_queue(const BpeVocab *vocab, BpeState *state,
  * and part histories are those of merging just its own side) and passes
  * cut_is_safe() (so by fact 2 the sides join without change).  When no
  * position in the overlap qualifies, the caller merges the whole piece.
+ *
+ * Any start of region k gives an exact result, but a cut is found only
+ * where both merges agree.  Region k starts at a token boundary of region
+ * k-1, so by fact 1 both merge the same text from that boundary on and
+ * differ only near their ends.  Starting at a fixed offset instead could
+ * cut a run of one letter out of phase with the tokens of region k-1, and
+ * no boundary of the two would coincide.
  */
-#define BPE_MIN_CHUNK 4096
+#define BPE_MIN_CHUNK 8192
 #define BPE_MIN_MARGIN 128
 
 /* One merged region: its token boundaries, token ids and merge log. */
@@ -891,6 +894,47 @@ typedef struct Region
 	MergeLog	log;
 } Region;
 
+/* Makes room for the tokens of a region of len bytes. */
+static void
+region_reserve(BpeState *state, Region *region, uint32_t len)
+{
+	if (region->capacity < (size_t) len + 1)
+	{
+		region->capacity = (size_t) len + 1;
+		region->bounds = state->allocator->realloc_fn(state->allocator->context, region->bounds,
+													  region->capacity * sizeof(uint32_t));
+		region->ids = state->allocator->realloc_fn(state->allocator->context, region->ids,
+												   region->capacity * sizeof(uint32_t));
+	}
+}
+
+/*
+ * Makes region the merge of piece[start .. start + len), whose bytes equal
+ * those of the merged region same.  Merging depends on the bytes only, so
+ * the tokens and the merge log, both relative to the region start, are the
+ * same.  In a long run of one character every region after the first
+ * two usually has the bytes of the one before, so it is copied, not merged.
+ */
+static void
+copy_region(BpeState *state, Region *region, const Region *same, uint32_t start, uint32_t len)
+{
+	region->start = start;
+	region->len = len;
+	region_reserve(state, region, len);
+	region->n_tokens = same->n_tokens;
+	memcpy(region->bounds, same->bounds, (same->n_tokens + 1) * sizeof(uint32_t));
+	memcpy(region->ids, same->ids, same->n_tokens * sizeof(uint32_t));
+	region->log.n = 0;
+	if (same->log.n > 0)
+	{
+		log_reserve(state, &region->log, same->log.n);
+		memcpy(region->log.left, same->log.left, same->log.n * sizeof(uint32_t));
+		memcpy(region->log.end, same->log.end, same->log.n * sizeof(uint32_t));
+		memcpy(region->log.rank, same->log.rank, same->log.n * sizeof(uint32_t));
+		region->log.n = same->log.n;
+	}
+}
+
 static int
 merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
 			 Region *region, uint32_t start, uint32_t len)
@@ -904,14 +948,7 @@ merge_region(const BpeVocab *vocab, BpeState *state, const unsigned char *piece,
 	result = queue_merge(vocab, state, piece + start, len, &region->log);
 	if (result != BPE_OK)
 		return result;
-	if (region->capacity < (size_t) len + 1)
-	{
-		region->capacity = (size_t) len + 1;
-		region->bounds = state->allocator->realloc_fn(state->allocator->context, region->bounds,
-													  region->capacity * sizeof(uint32_t));
-		region->ids = state->allocator->realloc_fn(state->allocator->context, region->ids,
-												   region->capacity * sizeof(uint32_t));
-	}
+	region_reserve(state, region, len);
 	region->n_tokens = 0;
 	for (i = 0; i < len; i = state->scratch[i])
 	{
@@ -939,6 +976,26 @@ region_free(BpeState *state, Region *region)
 		state->allocator->free_fn(state->allocator->context, region->log.end);
 		state->allocator->free_fn(state->allocator->context, region->log.rank);
 	}
+}
+
+/* Piece offset of the last token of region that starts at or before piece offset p. */
+static uint32_t
+token_start_at_or_before(const Region *region, uint32_t p)
+{
+	size_t		lo = 0;
+	size_t		hi = region->n_tokens;	/* bounds[0] = 0 <= target */
+	uint32_t	target = p - region->start;
+
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi + 1) / 2;
+
+		if (region->bounds[mid] <= target)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return region->start + region->bounds[lo];
 }
 
 /* Index of the token of region that starts at piece offset p, or -1. */
@@ -1072,7 +1129,7 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 	result = merge_region(vocab, state, piece, left, 0, center + margin);
 	while (result == BPE_OK)
 	{
-		uint32_t	right_start = center - margin;
+		uint32_t	right_start = token_start_at_or_before(left, center - margin);
 		uint32_t	next_center = center + chunk;
 		uint32_t	right_end;
 		uint32_t	chosen = 0;
@@ -1083,9 +1140,15 @@ encode_piece_regions(const BpeVocab *vocab, BpeState *state,
 			right_end = n;
 		else
 			right_end = next_center + margin;
-		result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
-		if (result != BPE_OK)
-			break;
+		if (right_end - right_start == left->len &&
+			memcmp(piece + right_start, piece + left->start, left->len) == 0)
+			copy_region(state, right, left, right_start, left->len);
+		else
+		{
+			result = merge_region(vocab, state, piece, right, right_start, right_end - right_start);
+			if (result != BPE_OK)
+				break;
+		}
 
 		/* candidate cuts from the middle of the overlap outward */
 		for (d = 0; d < 2 * margin && chosen == 0; d++)

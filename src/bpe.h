@@ -26,7 +26,8 @@
  * tokens are not in it, so encoding never produces them by merging.
  * pair_ids gives the id of every two-byte token directly, indexed by
  * (first byte << 8 | second byte), or BPE_NO_RANK, and byte_ids the id of
- * every single byte (all 256 are tokens).
+ * every single byte (all 256 are tokens).  merges is the merge table of
+ * bpe_merge_rank.
  */
 typedef struct BpeVocab
 {
@@ -40,6 +41,9 @@ typedef struct BpeVocab
 	const uint32_t *pair_ids;	/* 65536 entries */
 	const uint32_t *byte_ids;	/* id of each single byte, 256 entries */
 	const uint64_t *bloom;		/* BPE_BLOOM_WORDS words */
+	const uint64_t *merges;		/* (left << 36 | right << 18 | id), 0 = empty */
+	uint32_t	merge_mask;		/* number of merge slots - 1 */
+	const uint64_t *merge_filter;	/* BPE_MERGE_FILTER_WORDS words */
 } BpeVocab;
 
 /*
@@ -149,6 +153,56 @@ bpe_rank(const BpeVocab *vocab, const unsigned char *bytes, size_t len)
 	}
 }
 
+/* Home slot of a merge table key (left id << BPE_ID_BITS | right id), before masking. */
+#define BPE_MERGE_SLOT(key) ((uint32_t) (((key) * UINT64_C(0x9E3779B97F4A7C15)) >> 40))
+
+/*
+ * Bloom filter of the merge table keys, two bits in one word per key, with
+ * a hash of its own.  Most pairs met while merging a long piece are no
+ * token; the 256 KB filter rejects them from cache, and the 1 to 2 MB merge
+ * table is read only for the rest.
+ */
+#define BPE_MERGE_FILTER_WORDS 32768
+#define BPE_MERGE_FILTER_HASH(key) ((key) * UINT64_C(0xD6E8FEB86659FD93))
+#define BPE_MERGE_FILTER_WORD(h) ((uint32_t) ((h) >> 49))
+#define BPE_MERGE_FILTER_BITS(h) \
+	((UINT64_C(1) << (((h) >> 43) & 63)) | (UINT64_C(1) << (((h) >> 37) & 63)))
+
+/*
+ * Returns the id of the token that joining parts left_id and right_id
+ * makes during a merge, or BPE_NO_RANK, for joined lengths of three bytes
+ * or more.  This is exact without reading any token bytes.  A part that
+ * exists while a text is merged is the whole merge of its own bytes,
+ * because no merge joined across its ends before it was complete and
+ * merges inside it competed only among themselves.  So a token T arises
+ * only from the last merge of BPE run on T's bytes alone, and the
+ * generator stores just that (left, right) pair for each T.  Any other
+ * pair of parts whose bytes make up T never becomes the lowest-ranked
+ * pair while it exists, so treating it as no token changes no merge.
+ */
+static inline uint32_t
+bpe_merge_rank(const BpeVocab *vocab, uint32_t left_id, uint32_t right_id)
+{
+	uint64_t	key = ((uint64_t) left_id << BPE_ID_BITS) | right_id;
+	uint64_t	filter_hash = BPE_MERGE_FILTER_HASH(key);
+	uint64_t	bits = BPE_MERGE_FILTER_BITS(filter_hash);
+	uint32_t	slot;
+
+	if ((vocab->merge_filter[BPE_MERGE_FILTER_WORD(filter_hash)] & bits) != bits)
+		return BPE_NO_RANK;
+	slot = BPE_MERGE_SLOT(key) & vocab->merge_mask;
+	for (;;)
+	{
+		uint64_t	entry = vocab->merges[slot];
+
+		if (entry == 0)
+			return BPE_NO_RANK;
+		if ((entry >> BPE_ID_BITS) == key)
+			return (uint32_t) (entry & ((1u << BPE_ID_BITS) - 1));
+		slot = (slot + 1) & vocab->merge_mask;
+	}
+}
+
 /*
  * Memory and interrupt hooks.  realloc_fn(context, pointer, size) returns
  * memory of at least size bytes holding the old contents (pointer may be
@@ -195,10 +249,6 @@ typedef struct BpeState
 	size_t		entry_capacity;
 	uint32_t   *batch;			/* positions of the rank being merged */
 	size_t		batch_capacity;
-	/* direct-mapped cache of (left id, right id) -> id of the joined bytes */
-	uint64_t   *pair_cache_key;
-	uint32_t   *pair_cache_id;
-	const BpeVocab *pair_cache_vocab;
 } BpeState;
 
 /* Which merge algorithm bpe_encode_piece uses for pieces of two bytes or more. */

@@ -13,9 +13,10 @@
  *   for its table.  The callback registered here then marks the cache
  *   stale, and the next check reloads it.  Each check first accepts pending
  *   invalidations, so it sees every definition committed before it started.
- * - Period boundaries are computed in C with the same timestamp functions
- *   as claudecost.budget_bucket and claudecost.budget_period_end (calendar
- *   periods in the budget's time zone, so DST days are 23 or 25 hours).
+ * - Period boundaries are computed in C with the same rule and the same
+ *   timestamp functions as claudecost.budget_bucket and
+ *   claudecost.budget_period_end (calendar periods start at the first
+ *   instant of their local day, so DST days are 23 or 25 hours).
  * - Spend counters and live holds are read with index scans of the primary
  *   keys of claudecost.budget_spend and claudecost.budget_hold, all under
  *   one snapshot, so a settlement that commits meanwhile is counted once.
@@ -505,22 +506,32 @@ calendar_length(BudgetPeriod period)
 	return length;
 }
 
-/*
- * date_trunc(unit, ts, zone).  In UTC the wall-clock time is the instant
- * itself, so the plain timestamp truncation gives the same result without
- * resolving the zone name on every call.
- */
-static TimestampTz
-trunc_in_zone(const char *unit, TimestampTz ts, const BudgetDef *b)
+/* date_trunc unit of a calendar period */
+static const char *
+calendar_unit(BudgetPeriod period)
 {
-	if (b->is_utc)
-		return DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc,
-													 PointerGetDatum(cstring_to_text(unit)),
-													 TimestampGetDatum(ts)));
-	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_trunc_zone,
-												   PointerGetDatum(cstring_to_text(unit)),
-												   TimestampTzGetDatum(ts),
-												   PointerGetDatum(b->time_zone)));
+	switch (period)
+	{
+		case PERIOD_DAILY:
+			return "day";
+		case PERIOD_WEEKLY:
+			return "week";
+		case PERIOD_MONTHLY:
+			return "month";
+		case PERIOD_QUARTERLY:
+			return "quarter";
+		default:
+			return "year";
+	}
+}
+
+/* date_trunc(unit, local), for a timestamp without time zone */
+static Timestamp
+trunc_in_zone(const char *unit, Timestamp local)
+{
+	return DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc,
+												 PointerGetDatum(cstring_to_text(unit)),
+												 TimestampGetDatum(local)));
 }
 
 /* timezone(zone, ts): local wall-clock time of ts in the budget's zone. */
@@ -533,7 +544,11 @@ local_time(const BudgetDef *b, TimestampTz ts)
 												 TimestampTzGetDatum(ts)));
 }
 
-/* timezone(zone, local): the instant of a wall-clock time in the budget's zone. */
+/*
+ * timezone(zone, local): the instant of a wall-clock time in the budget's
+ * zone.  PostgreSQL takes the later instant of a repeated time and reads a
+ * skipped time with the offset in force before the change.
+ */
 static TimestampTz
 instant_of(const BudgetDef *b, Timestamp local)
 {
@@ -543,72 +558,13 @@ instant_of(const BudgetDef *b, Timestamp local)
 												   TimestampGetDatum(local)));
 }
 
-/* local + length, for a timestamp without time zone */
+/* local + length (or - when negate), for a timestamp without time zone */
 static Timestamp
-local_plus(Timestamp local, Interval *length)
+local_plus(Timestamp local, const Interval *length, bool negate)
 {
-	return DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval, TimestampGetDatum(local),
+	return DatumGetTimestamp(DirectFunctionCall2(negate ? timestamp_mi_interval : timestamp_pl_interval,
+												 TimestampGetDatum(local),
 												 IntervalPGetDatum(length)));
-}
-
-/* EXTRACT(epoch FROM length), numeric */
-static Datum
-interval_epoch(Interval *length)
-{
-	return DirectFunctionCall2(extract_interval, PointerGetDatum(cstring_to_text("epoch")),
-							   IntervalPGetDatum(length));
-}
-
-/*
- * Start of the period that contains ts (the UTC hour for rolling budgets);
- * the same computation as claudecost.budget_bucket.
- */
-static TimestampTz
-budget_bucket(const BudgetDef *b, TimestampTz ts)
-{
-	switch (b->period)
-	{
-		case PERIOD_DAILY:
-			return trunc_in_zone("day", ts, b);
-		case PERIOD_WEEKLY:
-			return trunc_in_zone("week", ts, b);
-		case PERIOD_MONTHLY:
-			return trunc_in_zone("month", ts, b);
-		case PERIOD_QUARTERLY:
-			return trunc_in_zone("quarter", ts, b);
-		case PERIOD_ANNUAL:
-			return trunc_in_zone("year", ts, b);
-		case PERIOD_ROLLING:
-			if (TIMESTAMP_NOT_FINITE(ts))
-				return ts;
-			/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
-			return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
-		case PERIOD_CUSTOM:
-			{
-				Timestamp	local_start = local_time(b, b->starts_at);
-				Timestamp	local_ts = local_time(b, ts);
-				Datum		elapsed;
-				Datum		steps;
-				Interval   *offset;
-
-				/*
-				 * floor(epoch(local ts - local start) / epoch(length)), as
-				 * numeric and then float8, times the length.
-				 */
-				elapsed = DirectFunctionCall2(timestamp_mi, TimestampGetDatum(local_ts),
-											  TimestampGetDatum(local_start));
-				steps = DirectFunctionCall2(numeric_div,
-											interval_epoch(DatumGetIntervalP(elapsed)),
-											interval_epoch((Interval *) &b->period_length));
-				steps = DirectFunctionCall1(numeric_floor, steps);
-				steps = DirectFunctionCall1(numeric_float8, steps);
-				offset = DatumGetIntervalP(DirectFunctionCall2(interval_mul,
-															   IntervalPGetDatum(&b->period_length),
-															   steps));
-				return instant_of(b, local_plus(local_start, offset));
-			}
-	}
-	return ts;					/* keep the compiler quiet */
 }
 
 /* timestamptz + interval (or - when negate), in the session time zone as in SQL. */
@@ -618,6 +574,129 @@ instant_plus(TimestampTz ts, const Interval *length, bool negate)
 	return DatumGetTimestampTz(DirectFunctionCall2(negate ? timestamptz_mi_interval : timestamptz_pl_interval,
 												   TimestampTzGetDatum(ts),
 												   IntervalPGetDatum(length)));
+}
+
+/*
+ * First instant at which the budget's wall clock shows local, as
+ * claudecost.budget_local_start: the earlier instant when the clocks fall
+ * back over local, otherwise instant_of.  The wall-clock time a day earlier
+ * plus 24 elapsed hours is the earlier instant when the change lies between.
+ */
+static TimestampTz
+local_start(const BudgetDef *b, Timestamp local)
+{
+	Interval	day;
+	Interval	hours;
+	TimestampTz earlier;
+
+	if (b->is_utc)
+		return local;
+	memset(&day, 0, sizeof(day));
+	day.day = 1;
+	memset(&hours, 0, sizeof(hours));
+	hours.time = USECS_PER_DAY;
+	earlier = instant_plus(instant_of(b, local_plus(local, &day, true)), &hours, false);
+	if (local_time(b, earlier) == local)
+		return earlier;
+	return instant_of(b, local);
+}
+
+/*
+ * Whether a custom period steps in elapsed time (period_length without days;
+ * budget_validate rejects months) instead of local wall-clock time.
+ */
+static bool
+steps_elapsed_time(const BudgetDef *b)
+{
+	return b->period == PERIOD_CUSTOM && b->period_length.day == 0;
+}
+
+/* a - floor(a / b) * b, for b > 0 */
+static int64
+floor_mod(int64 a, int64 b)
+{
+	int64		r = a % b;
+
+	return r < 0 ? r + b : r;
+}
+
+/*
+ * Local wall-clock start of the calendar or day-stepped custom period whose
+ * local range contains local, and the period's local length.
+ */
+static Timestamp
+local_period_origin(const BudgetDef *b, Timestamp local, Interval *step)
+{
+	if (b->period == PERIOD_CUSTOM)
+	{
+		Timestamp	local_starts_at = local_time(b, b->starts_at);
+		int64		length = b->period_length.day * USECS_PER_DAY + b->period_length.time;
+		int64		elapsed = local - local_starts_at;
+		Interval   *offset;
+
+		*step = b->period_length;
+		offset = DatumGetIntervalP(DirectFunctionCall2(interval_mul,
+													   IntervalPGetDatum(&b->period_length),
+													   Float8GetDatum((float8) ((elapsed - floor_mod(elapsed, length)) / length))));
+		return local_plus(local_starts_at, offset, false);
+	}
+	*step = calendar_length(b->period);
+	return trunc_in_zone(calendar_unit(b->period), local);
+}
+
+/*
+ * Start of the period (the UTC hour for rolling budgets) that contains ts;
+ * the same computation as claudecost.budget_bucket.  The local period that
+ * contains the wall-clock time of ts starts at local_start of its origin.
+ * Where the clocks jump over that start or back across it, ts can lie
+ * before it or past the next start, so the neighbor is taken instead.
+ */
+static TimestampTz
+budget_bucket(const BudgetDef *b, TimestampTz ts)
+{
+	Timestamp	origin;
+	Interval	step;
+	TimestampTz start;
+	TimestampTz next;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return ts;
+	if (b->period == PERIOD_ROLLING)
+	{
+		/* date_trunc('hour', ts, 'UTC'): UTC has no offset changes. */
+		return ts - (ts % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
+	}
+	if (steps_elapsed_time(b))
+		return ts - floor_mod(ts - b->starts_at, b->period_length.time);
+
+	origin = local_period_origin(b, local_time(b, ts), &step);
+	start = local_start(b, origin);
+	if (start > ts)
+		return local_start(b, local_plus(origin, &step, true));
+	next = local_start(b, local_plus(origin, &step, false));
+	if (next <= ts)
+		return next;
+	return start;
+}
+
+/*
+ * End (exclusive) of the period that starts at period_start, as
+ * claudecost.budget_period_end: the start of the next period.
+ */
+static TimestampTz
+budget_period_end(const BudgetDef *b, TimestampTz period_start)
+{
+	Timestamp	origin;
+	Interval	step;
+
+	if (TIMESTAMP_NOT_FINITE(period_start))
+		return period_start;
+	if (b->period == PERIOD_ROLLING)
+		return period_start + USECS_PER_HOUR;
+	if (steps_elapsed_time(b))
+		return instant_plus(period_start, &b->period_length, false);
+	origin = local_period_origin(b, local_time(b, period_start), &step);
+	return local_start(b, local_plus(origin, &step, false));
 }
 
 /* Sets the spend window and period of b at as_of, as claudecost.budget_state does. */
@@ -638,19 +717,16 @@ compute_budget_period(const BudgetDef *b, TimestampTz as_of, TimestampTz *first_
 	}
 	else
 	{
-		Interval	length = b->period == PERIOD_CUSTOM ? b->period_length : calendar_length(b->period);
-
 		*first_bucket = *bucket;
 		*period_start = *bucket;
-		*period_end = instant_of(b,
-								 local_plus(local_time(b, *bucket), &length));
+		*period_end = budget_period_end(b, *bucket);
 	}
 }
 
 /*
  * compute_budget_period with the bounds of the previous call kept in b.
- * Custom periods are computed every time: their bucket steps count a month
- * as 30 days, so a bucket need not end where the next one starts.
+ * Consecutive periods tile time, so every as_of in [bucket, period end) has
+ * the same bounds.
  */
 static void
 budget_period(BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
@@ -662,7 +738,7 @@ budget_period(BudgetDef *b, TimestampTz as_of, TimestampTz *first_bucket,
 							  &b->cached_period_start, &b->cached_period_end);
 		b->cached_from = b->cached_bucket;
 		b->cached_to = b->cached_period_end;
-		b->period_cached = b->period != PERIOD_CUSTOM && !TIMESTAMP_NOT_FINITE(as_of) &&
+		b->period_cached = !TIMESTAMP_NOT_FINITE(as_of) &&
 			as_of >= b->cached_from && as_of < b->cached_to;
 	}
 	*first_bucket = b->cached_first_bucket;
@@ -1408,6 +1484,39 @@ budget_any_rolling(void)
 	if (cache_needs_load())
 		load_budgets();
 	return rolling_budget_count > 0;
+}
+
+PG_FUNCTION_INFO_V1(claudecost_budget_bucket);
+
+/*
+ * claudecost.budget_bucket(period, period_length, time_zone, starts_at,
+ * ts): start of the period of such a budget that contains ts.  The usage
+ * triggers call it for every row and budget, so it shares the C rule of
+ * budget_check instead of running PL/pgSQL.  NULL when ts, the period or
+ * the zone is NULL, or a custom period lacks its length or start.
+ */
+Datum
+claudecost_budget_bucket(PG_FUNCTION_ARGS)
+{
+	BudgetDef	b;
+	text	   *time_zone;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
+		PG_RETURN_NULL();
+	memset(&b, 0, sizeof(b));
+	b.period = parse_period(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if ((b.period == PERIOD_CUSTOM || b.period == PERIOD_ROLLING) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (b.period == PERIOD_CUSTOM && PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	if (!PG_ARGISNULL(1))
+		b.period_length = *PG_GETARG_INTERVAL_P(1);
+	time_zone = PG_GETARG_TEXT_PP(2);
+	b.time_zone = time_zone;
+	b.is_utc = VARSIZE_ANY_EXHDR(time_zone) == 3 && memcmp(VARDATA_ANY(time_zone), "UTC", 3) == 0;
+	if (!PG_ARGISNULL(3))
+		b.starts_at = PG_GETARG_TIMESTAMPTZ(3);
+	PG_RETURN_TIMESTAMPTZ(budget_bucket(&b, PG_GETARG_TIMESTAMPTZ(4)));
 }
 
 #define TEXT_ARG_OR_NULL(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))

@@ -17,4 +17,10 @@ extern bool budget_any_defined(void);
 /* Budgets (budget_check.c): whether an enabled rolling budget exists. */
 extern bool budget_any_rolling(void);
 
+/*
+ * Maximum size in bytes of the usage text columns that rollup keys or unique
+ * indexes contain (model, user_id, project_id, ...): see usage_trigger.c.
+ */
+#define USAGE_KEY_TEXT_MAX_BYTES 512
+
 #endif							/* CLAUDECOST_H */

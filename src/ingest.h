@@ -112,6 +112,7 @@ extern void meta_add_number(UsageRecord *rec, const char *key, double value);
 extern void record_assume(UsageRecord *rec, const char *what);
 extern const char *record_metadata(UsageRecord *rec);
 extern TimestampTz parse_timestamp(const char *value, const char *prefix, const char *key);
+extern TimestampTz unix_seconds_to_timestamp(int64 seconds, const char *prefix, const char *key);
 
 /* ingest_usage.c: Messages API usage blocks. */
 extern void usage_overlay(ApiUsage *usage, const cJSON *block, const char *prefix);

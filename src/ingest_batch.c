@@ -5,8 +5,8 @@
  *
  * One statement per batch instead of one per record matters because the
  * statement-level triggers on usage (the hourly rollup) run once per
- * statement.  A statement cannot upsert the same request_id twice, so
- * records with the same request_id are merged here first.  The merge uses
+ * statement.  A statement cannot update one row twice, so records with the
+ * same request_id are merged here first.  The merge uses
  * the upsert's rule: the largest value of each counter and the earliest
  * occurred_at.  The other fields come from the record with the largest
  * output_tokens (the first such record on a tie).
@@ -157,8 +157,9 @@ batch_flush(UsageBatch *batch, const IngestArgs *args)
 	}
 
 	/*
-	 * merged is in request_id order, so concurrent batches lock their usage
-	 * rows in the same order and do not deadlock on those rows.
+	 * One request_id per record: the write statement could not tell which
+	 * of two records of one request_id to apply.  insert_usage_batch takes
+	 * the request_ids' advisory locks in one order for every batch.
 	 */
 	rows = insert_usage_batch(merged, count, args);
 	MemoryContextSwitchTo(old_context);

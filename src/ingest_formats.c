@@ -11,8 +11,6 @@
  */
 #include "postgres.h"
 
-#include "datatype/timestamp.h"
-
 #include "ingest.h"
 
 /*
@@ -201,13 +199,7 @@ read_openai_response(const cJSON *response, UsageRecord *rec)
 
 	if (json_get_count(response, "", "created", &created))
 	{
-		/* Unix seconds; the bound keeps the conversion to microseconds exact. */
-		if (created > PG_INT64_MAX / USECS_PER_SEC)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("field \"created\" is out of range: " INT64_FORMAT, created)));
-		rec->occurred_at = (created - ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * SECS_PER_DAY)
-			* USECS_PER_SEC;
+		rec->occurred_at = unix_seconds_to_timestamp(created, "", "created");
 		rec->has_occurred_at = true;
 	}
 

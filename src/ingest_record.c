@@ -8,10 +8,23 @@
  */
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 
 #include "ingest.h"
+
+/*
+ * Timestamps read from records must fall in [1970-01-01T00:00:00Z,
+ * 2200-01-01T00:00:00Z), the range that the CHECK constraint on
+ * claudecost.usage.occurred_at accepts.  A value outside is a broken clock
+ * or a unit error (milliseconds read as seconds), and rejecting it here
+ * names the field it came from.
+ */
+#define UNIX_EPOCH_SECONDS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+#define MAX_UNIX_SECONDS INT64CONST(7258118399)	/* 2199-12-31T23:59:59Z */
+#define MIN_OCCURRED_AT (-UNIX_EPOCH_SECONDS * USECS_PER_SEC)
+#define END_OCCURRED_AT ((MAX_UNIX_SECONDS + 1 - UNIX_EPOCH_SECONDS) * USECS_PER_SEC)
 
 void
 record_init(UsageRecord *rec, const char *source)
@@ -145,22 +158,42 @@ is_iso8601_with_zone(const char *value)
 
 /*
  * Parses an ISO-8601 timestamp field that has an explicit time zone.  Other
- * text raises ERRCODE_INVALID_DATETIME_FORMAT naming the field.  A
+ * text raises ERRCODE_INVALID_DATETIME_FORMAT naming the field.  An offset
+ * beyond timestamptz_in's limit of 15:59 hours raises
+ * ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE naming the field.  A
  * well-formed value with a field out of range (month 13) raises
  * timestamptz_in's ERRCODE_DATETIME_FIELD_OVERFLOW with the field in the
- * context.
+ * context; one outside 1970..2199 (UTC) raises the same SQLSTATE naming
+ * the field.
  */
 TimestampTz
 parse_timestamp(const char *value, const char *prefix, const char *key)
 {
 	ErrorContextCallback callback;
 	Datum		result;
+	TimestampTz timestamp;
+	size_t		length = strlen(value);
 
 	if (!is_iso8601_with_zone(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("invalid timestamp in field \"%s%s\": \"%s\"", prefix, key, value),
 				 errdetail("Timestamps must be ISO-8601 with a time zone, such as 2025-01-31T12:00:00Z or 2025-01-31T12:00:00.5+01:00.")));
+
+	/* The value ends in Z or in an offset +hh:mm / -hh:mm. */
+	if (value[length - 1] != 'Z')
+	{
+		const char *offset = value + length - 6;
+		int			hours = (offset[1] - '0') * 10 + (offset[2] - '0');
+		int			minutes = (offset[4] - '0') * 10 + (offset[5] - '0');
+
+		if (hours > MAX_TZDISP_HOUR || minutes >= MINS_PER_HOUR)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE),
+					 errmsg("time zone offset out of range in field \"%s%s\": \"%s\"",
+							prefix, key, value),
+					 errdetail("Offsets must be from -15:59 to +15:59, with minutes below 60.")));
+	}
 
 	callback.callback = timestamp_error_context;
 	callback.arg = psprintf("%s%s", prefix, key);
@@ -171,5 +204,27 @@ parse_timestamp(const char *value, const char *prefix, const char *key)
 								 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 
 	error_context_stack = callback.previous;
-	return DatumGetTimestampTz(result);
+	timestamp = DatumGetTimestampTz(result);
+	if (timestamp < MIN_OCCURRED_AT || timestamp >= END_OCCURRED_AT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+				 errmsg("field \"%s%s\" is out of range: \"%s\"", prefix, key, value),
+				 errdetail("Timestamps must be from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59.999999Z.")));
+	return timestamp;
+}
+
+/*
+ * Converts the Unix time in seconds of a field to a timestamp.  Raises
+ * ERRCODE_DATETIME_FIELD_OVERFLOW naming the field when it is outside
+ * 1970..2199 (UTC).
+ */
+TimestampTz
+unix_seconds_to_timestamp(int64 seconds, const char *prefix, const char *key)
+{
+	if (seconds < 0 || seconds > MAX_UNIX_SECONDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+				 errmsg("field \"%s%s\" is out of range: " INT64_FORMAT, prefix, key, seconds),
+				 errdetail("Unix times must be from 0 (1970-01-01T00:00:00Z) to 7258118399 (2199-12-31T23:59:59Z) seconds.")));
+	return (seconds - UNIX_EPOCH_SECONDS) * USECS_PER_SEC;
 }

@@ -7,8 +7,9 @@
  * cJSON_Delete, and an ereport half-way through a parse leaks nothing.
  * cJSON limits nesting to CJSON_NESTING_LIMIT (1000) levels, which bounds
  * its recursion; json_util_parse also checks the stack before parsing.
- * Strings with the escape \u0000 are rejected, because the NUL byte that
- * cJSON decodes it to would cut the C string short.
+ * cJSON is lenient where PostgreSQL's jsonb is strict, and its "\uZZZZ"
+ * and "\u0000" decode to a NUL byte that cuts the C string short, so
+ * json_check_tokens (json_syntax.c) checks the tokens of the parsed text.
  */
 #include "postgres.h"
 
@@ -17,6 +18,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
+#include "json_syntax.h"
 #include "json_util.h"
 
 /*
@@ -57,32 +59,6 @@ json_depth_at(const char *start, const char *error_at)
 	return depth;
 }
 
-/*
- * Raises an error when a string of the parsed text [start, end) contains the
- * escape \u0000, which cJSON decodes to a NUL byte that ends the C string,
- * so "a\u0000b" would be read as "a".  PostgreSQL's jsonb rejects it the
- * same way.  A backslash escapes the byte after it, so walking escape pairs
- * finds exactly the real escapes: in "\\u0000" the escape is "\\".
- */
-static void
-json_reject_nul_escape(const char *base, int base_offset, const char *start,
-					   const char *end)
-{
-	const char *p = start;
-
-	while (p < end && (p = memchr(p, '\\', end - p)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-					 errmsg("unsupported Unicode escape sequence"),
-					 errdetail("\\u0000 cannot be converted to text (byte offset %d).",
-							   base_offset + (int) (p - base))));
-		p += 2;
-	}
-}
-
 static void *
 json_palloc(size_t size)
 {
@@ -112,6 +88,11 @@ json_util_parse(const char *base, int base_offset, const char *start,
 {
 	cJSON	   *value;
 	const char *error_at = NULL;
+	JsonTextPosition position;
+
+	position.base = base;
+	position.base_offset = base_offset;
+	position.what = what;
 
 	check_stack_depth();
 	/* Like cJSON_ParseWithOpts, count the terminating NUL in the length. */
@@ -128,6 +109,9 @@ json_util_parse(const char *base, int base_offset, const char *start,
 		if (error_at > start + length)
 			error_at = start + length;
 		offset = base_offset + (int) (error_at - base);
+		/* A token error at or before error_at is the first error in the text. */
+		json_check_tokens(&position, start, error_at + 1, start + length);
+
 		snippet_len = pg_mbcliplen(error_at, (int) Min(start + length - error_at, 4 * JSON_ERROR_SNIPPET),
 								   JSON_ERROR_SNIPPET);
 
@@ -151,7 +135,7 @@ json_util_parse(const char *base, int base_offset, const char *start,
 				 errdetail("Parsing failed at byte offset %d, at \"%.*s\".",
 						   offset, snippet_len, error_at)));
 	}
-	json_reject_nul_escape(base, base_offset, start, error_at);
+	json_check_tokens(&position, start, error_at, start + length);
 	*end = error_at;
 	return value;
 }

@@ -10,6 +10,8 @@
 
 #include <ctype.h>
 
+#include "mb/pg_wchar.h"
+
 #include "pcre2_util.h"
 
 static void *
@@ -218,4 +220,26 @@ pcre2_util_check_replacement(pcre2_code *code, const char *replacement)
 		}
 		check_group_reference(code, replacement, reference, length);
 	}
+}
+
+/* Text of the database encoding as UTF-8 for PCRE2, or NULL when it cannot be. */
+char *
+pcre2_util_to_utf8(const char *text)
+{
+	int			length = strlen(text);
+
+	/*
+	 * SQL_ASCII stores bytes without an encoding, so there is nothing to
+	 * convert from.  Bytes that are not valid UTF-8 cannot be matched.
+	 */
+	if (GetDatabaseEncoding() == PG_SQL_ASCII)
+		return pg_verify_mbstr(PG_UTF8, text, length, true) ? (char *) text : NULL;
+	return pg_server_to_any(text, length, PG_UTF8);
+}
+
+/* UTF-8 text from PCRE2 in the database encoding. */
+char *
+pcre2_util_from_utf8(const char *text)
+{
+	return pg_any_to_server(text, strlen(text), PG_UTF8);
 }

@@ -44,4 +44,14 @@ extern char *pcre2_util_substitute_all(pcre2_code *code, const char *subject,
  */
 extern void pcre2_util_check_replacement(pcre2_code *code, const char *replacement);
 
+/*
+ * PCRE2 runs in UTF mode, so patterns and subjects are UTF-8 whatever the
+ * database encoding.  pcre2_util_to_utf8 converts text of the database
+ * encoding (the same pointer when it is UTF-8 already) and returns NULL for
+ * bytes that are not valid UTF-8 in an SQL_ASCII database.
+ * pcre2_util_from_utf8 converts a match or substitution result back.
+ */
+extern char *pcre2_util_to_utf8(const char *text);
+extern char *pcre2_util_from_utf8(const char *text);
+
 #endif							/* PCRE2_UTIL_H */

@@ -186,6 +186,27 @@ load_aliases(void)
 	}
 }
 
+/* Converts a model_pattern column to UTF-8 for PCRE2 and rejects SQL_ASCII bytes that are not UTF-8. */
+static char *
+model_pattern_utf8(const char *text)
+{
+	char	   *utf8 = pcre2_util_to_utf8(text);
+
+	if (utf8 == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid UTF-8 in claudecost.model_pattern value \"%s\"", text),
+				 errdetail("Model patterns are matched as UTF-8 text.")));
+	return utf8;
+}
+
+/* Compiles a model_pattern pattern, converted to UTF-8, in context. */
+static pcre2_code *
+compile_model_pattern(const char *pattern, MemoryContext context, const char *what)
+{
+	return pcre2_util_compile(model_pattern_utf8(pattern), PCRE2_NEVER_BACKSLASH_C, context, what);
+}
+
 static void
 load_patterns(void)
 {
@@ -202,9 +223,11 @@ load_patterns(void)
 		int64		id = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
 		char	   *what = psprintf("claudecost.model_pattern row %lld", (long long) id);
 
-		patterns[i].code = pcre2_util_compile(copy_text(tuple, SPI_tuptable->tupdesc, 2),
-											  PCRE2_NEVER_BACKSLASH_C, cache_context, what);
-		patterns[i].replacement = copy_text(tuple, SPI_tuptable->tupdesc, 3);
+		patterns[i].code = compile_model_pattern(copy_text(tuple, SPI_tuptable->tupdesc, 2),
+												 cache_context, what);
+		patterns[i].replacement =
+			MemoryContextStrdup(cache_context,
+								model_pattern_utf8(copy_text(tuple, SPI_tuptable->tupdesc, 3)));
 	}
 }
 
@@ -304,9 +327,16 @@ static const char *
 resolve_with_patterns(const char *name)
 {
 	MemoryContext old_context = MemoryContextSwitchTo(cache_context);
-	const char *candidate = name;
+	const char *candidate = pcre2_util_to_utf8(name);
 	const char *model = NULL;
 	int			i;
+
+	/* A name that is not UTF-8 (SQL_ASCII bytes) matches no pattern, so it stays unknown. */
+	if (candidate == NULL)
+	{
+		MemoryContextSwitchTo(old_context);
+		return NULL;
+	}
 
 	for (i = 0; i < pattern_count && model == NULL; i++)
 	{
@@ -318,7 +348,7 @@ resolve_with_patterns(const char *name)
 		if (rewritten == NULL)
 			continue;
 		candidate = rewritten;
-		model = find_model_or_alias(candidate);
+		model = find_model_or_alias(pcre2_util_from_utf8(candidate));
 	}
 	MemoryContextSwitchTo(old_context);
 	return model;
@@ -336,6 +366,13 @@ price_cache_resolve_model(const char *name)
 	model = find_model_or_alias(name);
 	if (model != NULL)
 		return model;
+
+	/*
+	 * No usage row can hold a longer name, so it names no model.  The rewrite
+	 * rules are not tried: their output buffer is capped at 64 KB.
+	 */
+	if (strlen(name) > USAGE_KEY_TEXT_MAX_BYTES)
+		return NULL;
 
 	if (strlen(name) >= RESOLVED_NAME_MAX)
 		return resolve_with_patterns(name);
@@ -429,9 +466,8 @@ claudecost_validate_model_pattern(PG_FUNCTION_ARGS)
 	/* NULLs are left for the NOT NULL constraints. */
 	if (pattern != NULL && replacement != NULL)
 	{
-		code = pcre2_util_compile(pattern, PCRE2_NEVER_BACKSLASH_C, CurrentMemoryContext,
-								  "claudecost.model_pattern");
-		pcre2_util_check_replacement(code, replacement);
+		code = compile_model_pattern(pattern, CurrentMemoryContext, "claudecost.model_pattern");
+		pcre2_util_check_replacement(code, model_pattern_utf8(replacement));
 	}
 	return PointerGetDatum(tuple);
 }

@@ -115,39 +115,42 @@ static const char daily_template[] =
 "    total_cost = a.total_cost + excluded.total_cost ";
 
 /*
- * usage_analytics_prompt per UTC day, prompt hash and model, and the
- * per-day repeat sums of usage_analytics_prompt_day, which change by the new
- * minus the old sums of each prompt row.  The old values are the new ones
- * (RETURNING, after the row lock) minus this statement's delta, so
- * concurrent statements add up.
+ * usage_analytics_prompt per project ('' for NULL), UTC day, prompt hash and
+ * model, and the per-day repeat sums of usage_analytics_prompt_day, which
+ * change by the new minus the old sums of each prompt row.  The old values
+ * are the new ones (RETURNING, after the row lock) minus this statement's
+ * delta, so concurrent statements add up.
  */
 static const char prompt_template[] =
 "WITH d AS (%s), "
 "prompt_delta AS ( "
-"    SELECT (d.occurred_at AT TIME ZONE 'UTC')::date AS day, d.prompt_hash, d.model, "
+"    SELECT coalesce(d.project_id, '') AS project_id, (d.occurred_at AT TIME ZONE 'UTC')::date AS day, "
+"           d.prompt_hash, d.model, "
 "           sum(d.sign) AS requests, sum(d.sign * d.input_tokens) AS input_tokens, "
 "           sum(d.sign * d.cache_read_tokens) AS cache_read_tokens, "
 "           coalesce(sum(d.sign * d.input_cost), 0) AS input_cost, "
 "           coalesce(sum(d.sign * d.total_cost), 0) AS total_cost "
 "    FROM d "
 "    WHERE d.prompt_hash IS NOT NULL "
-"    GROUP BY 1, 2, 3 "
+"    GROUP BY 1, 2, 3, 4 "
 "), "
 "prompt AS ( "
 "    INSERT INTO claudecost.usage_analytics_prompt AS a "
+"        (project_id, day, prompt_hash, model, requests, input_tokens, cache_read_tokens, "
+"         input_cost, total_cost) "
 "    SELECT * FROM prompt_delta "
-"    ORDER BY 1, 2, 3 "
+"    ORDER BY 1, 2, 3, 4 "
 "    ON CONFLICT ON CONSTRAINT usage_analytics_prompt_key DO UPDATE SET "
 "        requests = a.requests + excluded.requests, "
 "        input_tokens = a.input_tokens + excluded.input_tokens, "
 "        cache_read_tokens = a.cache_read_tokens + excluded.cache_read_tokens, "
 "        input_cost = a.input_cost + excluded.input_cost, "
 "        total_cost = a.total_cost + excluded.total_cost "
-"    RETURNING a.day, a.prompt_hash, a.model, a.requests, a.input_tokens, a.cache_read_tokens, "
+"    RETURNING a.project_id, a.day, a.prompt_hash, a.model, a.requests, a.input_tokens, a.cache_read_tokens, "
 "              a.input_cost, a.total_cost "
 "), "
 "prompt_change AS MATERIALIZED ( "
-"    SELECT p.day, p.model, "
+"    SELECT p.project_id, p.day, p.model, "
 "           claudecost.usage_analytics_repeat(p.requests, p.input_tokens, p.cache_read_tokens, "
 "                                             p.input_cost, p.total_cost) AS new_sums, "
 "           claudecost.usage_analytics_repeat(p.requests - x.requests, p.input_tokens - x.input_tokens, "
@@ -155,15 +158,18 @@ static const char prompt_template[] =
 "                                             p.input_cost - x.input_cost, p.total_cost - x.total_cost) "
 "               AS old_sums "
 "    FROM prompt p "
-"    JOIN prompt_delta x ON x.day = p.day AND x.prompt_hash = p.prompt_hash AND x.model = p.model "
+"    JOIN prompt_delta x ON x.project_id = p.project_id AND x.day = p.day "
+"                       AND x.prompt_hash = p.prompt_hash AND x.model = p.model "
 ") "
 "INSERT INTO claudecost.usage_analytics_prompt_day AS a "
-"SELECT c.day, c.model, sum(c.new_sums[1] - c.old_sums[1]), sum(c.new_sums[2] - c.old_sums[2]), "
+"    (project_id, day, model, prompt_days, repeats, repeat_cost, uncached_repeat_input_cost, "
+"     uncached_first_input_cost) "
+"SELECT c.project_id, c.day, c.model, sum(c.new_sums[1] - c.old_sums[1]), sum(c.new_sums[2] - c.old_sums[2]), "
 "       sum(c.new_sums[3] - c.old_sums[3]), sum(c.new_sums[4] - c.old_sums[4]), "
 "       sum(c.new_sums[5] - c.old_sums[5]) "
 "FROM prompt_change c "
-"GROUP BY 1, 2 "
-"ORDER BY 1, 2 "
+"GROUP BY 1, 2, 3 "
+"ORDER BY 1, 2, 3 "
 "ON CONFLICT ON CONSTRAINT usage_analytics_prompt_day_key DO UPDATE SET "
 "    prompt_days = a.prompt_days + excluded.prompt_days, "
 "    repeats = a.repeats + excluded.repeats, "
@@ -172,14 +178,18 @@ static const char prompt_template[] =
 "    uncached_first_input_cost = a.uncached_first_input_cost + excluded.uncached_first_input_cost ";
 
 /*
- * usage_analytics_long_context: requests at most 10 % over the long-context
- * threshold of their price row, with each cost component scaled back from
- * the long-context rate to the standard rate of the same token class.
+ * usage_analytics_long_context per project, UTC hour, model and threshold:
+ * requests at most 10 % over the long-context threshold of their price row,
+ * with each cost component scaled back from the long-context rate to the
+ * standard rate of the same token class.
  */
 static const char long_context_template[] =
 "INSERT INTO claudecost.usage_analytics_long_context AS a "
+"    (project_id, hour, model, long_context_threshold, requests, prompt_tokens, total_cost, "
+"     base_cost) "
 "SELECT * FROM ( "
-"    SELECT claudecost.rollup_hour(d.occurred_at), d.model, p.long_context_threshold, "
+"    SELECT coalesce(d.project_id, ''), claudecost.rollup_hour(d.occurred_at), d.model, "
+"           p.long_context_threshold, "
 "           sum(d.sign), "
 "           sum(d.sign * (d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens "
 "                         + d.cache_read_tokens)), "
@@ -201,9 +211,9 @@ static const char long_context_template[] =
 "      AND p.long_output_per_mtok > 0 "
 "      AND d.input_tokens + d.cache_write_5m_tokens + d.cache_write_1h_tokens + d.cache_read_tokens "
 "          <= p.long_context_threshold * 1.1 "
-"    GROUP BY 1, 2, 3 "
+"    GROUP BY 1, 2, 3, 4 "
 "    OFFSET 0) AS delta "
-"ORDER BY 1, 2, 3 "
+"ORDER BY 1, 2, 3, 4 "
 "ON CONFLICT ON CONSTRAINT usage_analytics_long_context_key DO UPDATE SET "
 "    requests = a.requests + excluded.requests, "
 "    prompt_tokens = a.prompt_tokens + excluded.prompt_tokens, "

@@ -18,7 +18,7 @@
  * Both paths write the rollups in one table order (prompt, long context,
  * daily, hourly), so concurrent writers lock rollup rows in the same order.
  * A statement that changed no row returns before SPI is touched, which keeps
- * replays of INSERT ... ON CONFLICT cheap.
+ * replayed ingests cheap.
  */
 #include "postgres.h"
 

@@ -10,14 +10,18 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "common/int.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "access/detoast.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "claudecost.h"
 #include "pricing.h"
 
 /*
@@ -127,6 +131,74 @@ read_text(const UsageRow *row, const char *name)
 	return isnull ? NULL : TextDatumGetCString(value);
 }
 
+/*
+ * Range of occurred_at: [1970-01-01, 2200-01-01) UTC.  Reports build one row
+ * per day or hour between the first and the last usage, so a single row at
+ * infinity or in year 294276 made them run without end.  The CHECK
+ * constraint usage_occurred_at_range in schema/20_usage.sql states the same
+ * bounds; this check runs first and gives the typed error.
+ */
+#define OCCURRED_AT_MIN_YEAR 1970
+#define OCCURRED_AT_END_YEAR 2200
+
+/* Rejects an occurred_at outside [1970-01-01, 2200-01-01) UTC, infinities included. */
+static void
+check_occurred_at(TimestampTz occurred_at)
+{
+	TimestampTz min_time = (TimestampTz) (date2j(OCCURRED_AT_MIN_YEAR, 1, 1) - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
+	TimestampTz end_time = (TimestampTz) (date2j(OCCURRED_AT_END_YEAR, 1, 1) - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY;
+
+	if (occurred_at >= min_time && occurred_at < end_time)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("occurred_at out of range: \"%s\"", timestamptz_to_str(occurred_at)),
+			 errdetail("Column occurred_at of claudecost.usage accepts times from %d-01-01 00:00:00 UTC up to, not including, %d-01-01 00:00:00 UTC.",
+					   OCCURRED_AT_MIN_YEAR, OCCURRED_AT_END_YEAR),
+			 errhint("Pass the time the API request was made, or omit occurred_at to store now().")));
+}
+
+/*
+ * Text columns that rollup keys or unique indexes contain, each limited to
+ * USAGE_KEY_TEXT_MAX_BYTES (512) bytes.  A btree entry can be at most 2704
+ * bytes.  The key of usage_hourly has five of these columns (project_id,
+ * model, user_id, api_key_id, workspace_id), and five values of 512
+ * incompressible bytes still fit with the hour and the short columns.
+ */
+
+static const char *const usage_key_text_columns[] = {
+	"request_id", "model", "user_id", "project_id", "api_key_id", "workspace_id", "prompt_hash"
+};
+
+/* Rejects a key text column longer than USAGE_KEY_TEXT_MAX_BYTES bytes. */
+static void
+check_key_text_lengths(const UsageRow *row)
+{
+	Size		i;
+
+	for (i = 0; i < lengthof(usage_key_text_columns); i++)
+	{
+		const char *name = usage_key_text_columns[i];
+		bool		isnull;
+		Datum		value = row_value(row, name, &isnull);
+		Size		size;
+
+		if (isnull)
+			continue;
+		/* The size of the value once decompressed, read without detoasting it. */
+		size = toast_raw_datum_size(value) - VARHDRSZ;
+		if (size > USAGE_KEY_TEXT_MAX_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("value too long for column \"%s\" of claudecost.usage", name),
+					 errdetail("The value has %zu bytes, and the column accepts at most %d bytes because rollup keys contain it.",
+							   (size_t) size, USAGE_KEY_TEXT_MAX_BYTES),
+					 errhint("Store a shorter identifier, such as a hash of the value.")));
+	}
+}
+
 static void
 read_usage_counts(const UsageRow *row, UsageCounts *counts)
 {
@@ -143,6 +215,27 @@ read_usage_counts(const UsageRow *row, UsageCounts *counts)
 	counts->service_tier = pricing_parse_service_tier(service_tier ? service_tier : "standard");
 	counts->us_geo = pricing_parse_inference_geo_is_us(read_text(row, "inference_geo"));
 	counts->fast = pricing_parse_speed_is_fast(read_text(row, "speed"));
+}
+
+/*
+ * Rejects a row whose five token counts add up to more than the bigint
+ * maximum.  Each count fits its bigint column, but the rollup trigger and
+ * claudecost.verify() add them per row in bigint arithmetic.
+ */
+static void
+check_token_total(const UsageCounts *counts)
+{
+	int64		total;
+
+	if (pg_add_s64_overflow(counts->input_tokens, counts->output_tokens, &total) ||
+		pg_add_s64_overflow(total, counts->cache_write_5m_tokens, &total) ||
+		pg_add_s64_overflow(total, counts->cache_write_1h_tokens, &total) ||
+		pg_add_s64_overflow(total, counts->cache_read_tokens, &total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("token total of usage row out of range"),
+				 errdetail("The sum of input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens and cache_read_tokens exceeds the bigint maximum " INT64_FORMAT ".",
+						   PG_INT64_MAX)));
 }
 
 static char *
@@ -227,13 +320,18 @@ claudecost_usage_price(PG_FUNCTION_ARGS)
 	row.nulls = palloc(sizeof(bool) * desc->natts);
 	heap_deform_tuple(tuple, desc, row.values, row.nulls);
 
+	check_key_text_lengths(&row);
 	model = read_model(&row);
 	read_usage_counts(&row, &counts);
+	check_token_total(&counts);
 
 	/* A NULL occurred_at is left for the NOT NULL constraint to reject. */
 	occurred_at = row_value(&row, "occurred_at", &isnull);
 	if (!isnull)
+	{
+		check_occurred_at(DatumGetTimestampTz(occurred_at));
 		price = pricing_price_request(model, DatumGetTimestampTz(occurred_at), &counts, &cost);
+	}
 
 	return PointerGetDatum(form_priced_tuple(tuple, &row, price, &cost));
 }

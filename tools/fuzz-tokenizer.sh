@@ -32,7 +32,7 @@ $cc $flags -Isrc -Ibench/tokenizer -I"$server_include" -I"$(dirname "$server_inc
     -L"$pg_libdir" -lpgcommon -lpgport $(pkg-config --libs libpcre2-8)
 
 # Seeds: one file per case; the first byte picks the encoding (byte % 3) and,
-# when its top four bits are set, repetition to about 16 KB.
+# when its top four bits are set, repetition to about 32 KB.
 seed() { printf "$2" > "fuzz/corpus/seed-$1"; }
 seed prose '\000The lighthouse keeper wrote three lines, then crossed one out.'
 seed contractions '\001I'"'"'m sure they'"'"'RE here; we'"'"'ll see'"'"'s'

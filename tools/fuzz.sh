@@ -89,7 +89,8 @@ for harness in "${harnesses[@]}"; do
             ;;
         ingest)
             build_harness ingest src/ingest.c src/ingest_formats.c src/ingest_usage.c \
-                src/ingest_record.c src/ingest_sse.c src/ingest_batch.c src/json_util.c
+                src/ingest_record.c src/ingest_sse.c src/ingest_batch.c src/json_util.c \
+                src/json_syntax.c
             seed_ingest
             run_harness ingest -max_len=16384 -dict=fuzz/seeds/ingest.dict || exit 1
             ;;

@@ -9,7 +9,9 @@
  * defining `const BpeVocab bpe_vocab_NAME`: the token bytes as one string
  * blob with offsets by id, and an open-addressing hash table of the
  * mergeable ids plus a direct table of two-byte tokens, so a backend maps read-only data and builds nothing at run
- * time.  Each ID=TEXT argument adds a special token to the decode table
+ * time.  It also writes the merge table: for every token of three bytes or
+ * more, the pair of token ids that BPE joins to make it, found by running
+ * BPE on the token's bytes, with a Bloom filter of those pairs.  Each ID=TEXT argument adds a special token to the decode table
  * only.  The generator rejects duplicate ids or byte strings, and a
  * vocabulary missing a single byte, since BPE could not encode that byte.
  */
@@ -122,6 +124,73 @@ write_uint32_array(FILE *out, const char *name, const uint32_t *values, size_t n
 	fputs("\n};\n\n", out);
 }
 
+
+/*
+ * The last merge of BPE run on the bytes of token id, as (left, right), or
+ * false when that run does not end in the single token id.  Only such a
+ * token can be a part while a longer piece is merged, and only from this
+ * pair: a part is the BPE merge of its own bytes, because no merge joined
+ * across its ends before it was complete (see bpe_merge_rank in bpe.h).
+ */
+static int
+canonical_split(const BpeVocab *vocab, size_t id, uint32_t *left, uint32_t *right)
+{
+	const unsigned char *bytes = vocab->blob + vocab->offsets[id];
+	size_t		len = vocab->offsets[id + 1] - vocab->offsets[id];
+	size_t	   *start = malloc((len + 1) * sizeof(size_t));
+	uint32_t   *part = malloc(len * sizeof(uint32_t));
+	uint32_t   *rank = malloc(len * sizeof(uint32_t));
+	size_t		n = len;		/* parts */
+	size_t		i;
+	int			found = 0;
+
+	for (i = 0; i < len; i++)
+	{
+		start[i] = i;
+		part[i] = vocab->byte_ids[bytes[i]];
+	}
+	start[len] = len;
+	rank[len - 1] = BPE_NO_RANK;
+	for (i = 0; i + 1 < n; i++)
+		rank[i] = bpe_rank(vocab, bytes + start[i], start[i + 2] - start[i]);
+	while (n > 1)
+	{
+		uint32_t	min_rank = BPE_NO_RANK;
+		size_t		at = 0;
+
+		for (i = 0; i + 1 < n; i++)
+		{
+			if (rank[i] < min_rank)
+			{
+				min_rank = rank[i];
+				at = i;
+			}
+		}
+		if (min_rank == BPE_NO_RANK)
+			break;
+		if (n == 2)
+		{
+			*left = part[0];
+			*right = part[1];
+			found = (min_rank == id);
+			break;
+		}
+		part[at] = min_rank;
+		memmove(part + at + 1, part + at + 2, (n - at - 2) * sizeof(uint32_t));
+		memmove(start + at + 1, start + at + 2, (n - at - 1) * sizeof(size_t));
+		memmove(rank + at + 1, rank + at + 2, (n - at - 2) * sizeof(uint32_t));
+		n--;
+		if (at + 1 < n)
+			rank[at] = bpe_rank(vocab, bytes + start[at], start[at + 2] - start[at]);
+		if (at > 0)
+			rank[at - 1] = bpe_rank(vocab, bytes + start[at - 1], start[at + 1] - start[at - 1]);
+	}
+	free(start);
+	free(part);
+	free(rank);
+	return found;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,6 +210,12 @@ main(int argc, char **argv)
 	uint32_t   *pair_ids;
 	uint32_t	byte_ids[256];
 	static uint64_t bloom[BPE_BLOOM_WORDS];
+	BpeVocab	vocab;
+	unsigned char *blob;
+	uint64_t   *merges;
+	size_t		n_merge_slots;
+	size_t		n_unreachable = 0;
+	static uint64_t merge_filter[BPE_MERGE_FILTER_WORDS];
 	size_t		n_slots;
 	size_t		total = 0;
 	size_t		id;
@@ -269,6 +344,53 @@ main(int argc, char **argv)
 			pair_ids[(tokens[id].bytes[0] << 8) | tokens[id].bytes[1]] = (uint32_t) id;
 	}
 
+	/*
+	 * The merge table: for each token of three bytes or more that BPE can
+	 * build, the pair of parts it is built from, at most 80 % full.
+	 */
+	blob = malloc(total + 1);
+	for (id = 0; id < n_ids; id++)
+		memcpy(blob + offsets[id], tokens[id].bytes, tokens[id].len);
+	memset(&vocab, 0, sizeof(vocab));
+	vocab.name = name;
+	vocab.n_ids = (uint32_t) n_ids;
+	vocab.max_token_len = (uint32_t) max_len;
+	vocab.blob = blob;
+	vocab.offsets = offsets;
+	vocab.slots = slots;
+	vocab.slot_mask = (uint32_t) (n_slots - 1);
+	vocab.pair_ids = pair_ids;
+	vocab.byte_ids = byte_ids;
+	vocab.bloom = bloom;
+	n_merge_slots = 1;
+	while (n_merge_slots * 4 < n_mergeable * 5)
+		n_merge_slots <<= 1;
+	merges = calloc(n_merge_slots, sizeof(uint64_t));
+	for (id = 0; id < n_ids; id++)
+	{
+		uint32_t	left;
+		uint32_t	right;
+		uint64_t	key;
+		uint64_t	filter_hash;
+		uint32_t	slot;
+
+		if (tokens[id].len < 3 || tokens[id].special)
+			continue;
+		if (!canonical_split(&vocab, id, &left, &right))
+		{
+			n_unreachable++;
+			continue;
+		}
+		key = ((uint64_t) left << BPE_ID_BITS) | right;
+		slot = BPE_MERGE_SLOT(key) & (uint32_t) (n_merge_slots - 1);
+		while (merges[slot] != 0)
+			slot = (slot + 1) & (uint32_t) (n_merge_slots - 1);
+		/* never 0, which marks an empty slot: token 0 is not two copies of itself */
+		merges[slot] = (key << BPE_ID_BITS) | id;
+		filter_hash = BPE_MERGE_FILTER_HASH(key);
+		merge_filter[BPE_MERGE_FILTER_WORD(filter_hash)] |= BPE_MERGE_FILTER_BITS(filter_hash);
+	}
+
 	out = fopen(argv[3], "w");
 	if (out == NULL)
 		fail("could not create output file", argv[3]);
@@ -283,9 +405,26 @@ main(int argc, char **argv)
 	for (id = 0; id < BPE_BLOOM_WORDS; id++)
 		fprintf(out, "0x%llx,%s", (unsigned long long) bloom[id], (id % 8 == 7) ? "\n" : "");
 	fputs("\n};\n\n", out);
+	fprintf(out, "/* %zu tokens of three bytes or more that BPE cannot build */\n", n_unreachable);
+	fprintf(out, "static const uint64_t vocab_merges[%zu] = {\n", n_merge_slots);
+	for (id = 0; id < n_merge_slots; id++)
+	{
+		if (merges[id] == 0)
+			fputs("0,", out);
+		else
+			fprintf(out, "0x%llx,", (unsigned long long) merges[id]);
+		if (id % 8 == 7)
+			fputc('\n', out);
+	}
+	fputs("\n};\n\n", out);
+	fprintf(out, "static const uint64_t vocab_merge_filter[%d] = {\n", BPE_MERGE_FILTER_WORDS);
+	for (id = 0; id < BPE_MERGE_FILTER_WORDS; id++)
+		fprintf(out, "0x%llx,%s", (unsigned long long) merge_filter[id], (id % 8 == 7) ? "\n" : "");
+	fputs("\n};\n\n", out);
 	fprintf(out, "const BpeVocab bpe_vocab_%s = {\n\t\"%s\", %zu, %zu,\n"
-			"\tvocab_blob, vocab_offsets, vocab_slots, %zu, vocab_pair_ids, vocab_byte_ids,\n\tvocab_bloom\n};\n",
-			name, name, n_ids, max_len, n_slots - 1);
+			"\tvocab_blob, vocab_offsets, vocab_slots, %zu, vocab_pair_ids, vocab_byte_ids,\n"
+			"\tvocab_bloom, vocab_merges, %zu, vocab_merge_filter\n};\n",
+			name, name, n_ids, max_len, n_slots - 1, n_merge_slots - 1);
 	if (fclose(out) != 0)
 		fail("could not write output file", argv[3]);
 	return 0;

@@ -20,18 +20,8 @@ n=${N:-300}
 warm=${WARM:-100}
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=$(${PG_CONFIG:-pg_config} --bindir)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
-
-as_server_user() {
-    if [ "$(id -u)" = 0 ]; then
-        su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
-    else
-        "$@"
-    fi
-}
-[ "$(id -u)" = 0 ] && chown postgres "$work"
+# shellcheck source=bench/common/server-user.sh
+. "$here/../common/server-user.sh"
 
 # Runs the SQL on stdin in a single-user backend, statement by statement.
 single_user() {

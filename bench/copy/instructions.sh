@@ -19,18 +19,8 @@ set -euo pipefail
 n=${N:-200}
 warm=${WARM:-250}
 bindir=$(${PG_CONFIG:-pg_config} --bindir)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
-
-as_server_user() {
-    if [ "$(id -u)" = 0 ]; then
-        su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
-    else
-        "$@"
-    fi
-}
-[ "$(id -u)" = 0 ] && chown postgres "$work"
+# shellcheck source=bench/common/server-user.sh
+. "$(cd "$(dirname "$0")" && pwd)/../common/server-user.sh"
 
 as_server_user "$bindir/initdb" -D "$work/data" -A trust -U postgres >/dev/null
 

@@ -18,9 +18,9 @@
 --     trigger fires: they are priced and already in every rollup and
 --     counter, which are keyed by row values, not by table;
 --   - views that read usage (unpriced_usage) are pointed at the new table.
--- NOTE: claudecost.ingest() upserts with ON CONFLICT (request_id), which
--- needs a unique index on request_id alone, so it raises 42P10 on the
--- partitioned table; docs/scaling.md describes the dedupe table it needs.
+-- claudecost.ingest() needs no unique index on request_id alone: it looks
+-- the request_id up under an advisory lock (src/ingest_insert.c), so it
+-- works on the partitioned table unchanged, replays included.
 \set ON_ERROR_STOP on
 BEGIN;
 LOCK TABLE claudecost.usage IN ACCESS EXCLUSIVE MODE;

@@ -10,9 +10,10 @@
 #      and single-row INSERT latency (pgbench, one client);
 #   3. applies partition-usage.sql (monthly partitions) and times it;
 #   4. repeats step 2 on the partitioned table, shows partition pruning and
-#      what claudecost.ingest() does there.
+#      that claudecost.ingest() of a response and its replay store one row.
 # Exits 1 when verify() finds a difference before or after the conversion,
-# or when a report differs between the two.
+# when a report differs between the two, or when an ingested response and
+# its replay do not give one row on the partitioned table.
 # Usage: bench/partition/run.sh   (ROWS=10000000 MONTHS=10; the database
 # claudecost_partition is created and dropped on the server of the PG*
 # variables).  Not part of any test run.
@@ -125,10 +126,19 @@ measure partitioned
 
 echo "partition pruning, one day of rows:"
 psql -X -At -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM claudecost.usage WHERE occurred_at >= '2026-03-10' AND occurred_at < '2026-03-11'"
-echo "claudecost.ingest() on the partitioned table:"
-psql -X -At -c "SELECT claudecost.ingest('{\"type\":\"message\",\"id\":\"msg_partition_1\",\"model\":\"claude-haiku-4-5\",\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}')" 2>&1 | head -n 1 || true
+echo "claudecost.ingest() on the partitioned table, a response without a timestamp and its replay:"
+response='{"type":"message","id":"msg_partition_1","model":"claude-haiku-4-5","usage":{"input_tokens":10,"output_tokens":5}}'
+psql -X -At -v ON_ERROR_STOP=1 -v response="$response" > "$work/ingest" <<'SQL'
+SELECT claudecost.ingest(:'response');
+SELECT claudecost.ingest(:'response');
+SELECT count(*) FROM claudecost.usage WHERE request_id = 'msg_partition_1';
+SQL
+echo "rows changed by the ingest and the replay, rows stored: $(paste -sd ' ' "$work/ingest")"
 
 status=0
+if [ "$(paste -sd ' ' "$work/ingest")" != "1 0 1" ]; then
+    echo "FAILED: ingest and replay on the partitioned table: expected 1 0 1"; status=1
+fi
 for label in plain partitioned; do
     if grep -q ' f$' "$work/verify.$label"; then
         echo "FAILED: verify() on the $label table:"; grep ' f$' "$work/verify.$label"; status=1

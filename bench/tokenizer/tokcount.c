@@ -258,7 +258,8 @@ run_linear(const char *encoding, const char *prose_path)
 	char	   *prose = malloc(size + 1);
 	char	   *input = malloc(size + 1);
 	const char *names[] = {"one letter repeated", "random letters", "random lowercase",
-		"random digits", "random punctuation", "spaces", "newlines", "CJK ideograph repeated"};
+		"random digits", "random punctuation", "spaces", "newlines", "CJK ideograph repeated",
+	"one letter, rare other", "spaces, rare tab"};
 	const int	n_kinds = (int) (sizeof(names) / sizeof(names[0]));
 	double		prose_seconds;
 	size_t		tokens;
@@ -315,6 +316,17 @@ run_linear(const char *encoding, const char *prose_path)
 				case 7:
 					/* U+4E2D, three bytes */
 					input[i] = "\xe4\xb8\xad"[i % 3];
+					break;
+				case 8:
+
+					/*
+					 * a run of one letter whose regions differ, so each is
+					 * merged and none is copied from the one before
+					 */
+					input[i] = (seed >> 16) % 2048 == 0 ? 'b' : 'a';
+					break;
+				case 9:
+					input[i] = (seed >> 16) % 2048 == 0 ? '\t' : ' ';
 					break;
 			}
 		}
