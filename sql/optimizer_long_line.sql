@@ -95,3 +95,30 @@ $$;
 SELECT encoding, count(*) AS prompts, sum(suggestions) > 0 AS edited,
        count(*) FILTER (WHERE remeasured) AS remeasured
 FROM random_result GROUP BY encoding ORDER BY encoding COLLATE "C";
+
+-- Many edits on one line: "please " is removed at every repetition.  Bytes
+-- copied or moved per prompt byte stay flat as the prompt grows.  Moving the
+-- rest of the text for every edit made them grow with the repetitions
+-- (7,999.5 per byte at 16,000 repetitions).  The prompts are longer than
+-- 16 KB, the most that one edit still moves.
+CREATE TEMP TABLE edit_work (repetitions int, bytes int, suggestion_edits int, bytes_moved bigint);
+DO $$
+DECLARE
+    n int;
+    r jsonb;
+BEGIN
+    FOREACH n IN ARRAY ARRAY[4000, 16000, 64000] LOOP
+        r := claudecost.optimize_prompt(repeat('please ', n));
+        INSERT INTO edit_work
+        SELECT n, octet_length(repeat('please ', n)),
+               (SELECT sum((s->>'occurrences')::int)
+                FROM jsonb_array_elements(r->'optimization_suggestions') s),
+               w.bytes_moved
+        FROM claudecost.optimizer_last_work() w;
+    END LOOP;
+END
+$$;
+SELECT repetitions, bytes, suggestion_edits, bytes_moved,
+       round(bytes_moved::numeric / bytes, 1) AS moved_per_byte,
+       bytes_moved < 40 * bytes AS linear
+FROM edit_work ORDER BY repetitions;

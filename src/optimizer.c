@@ -4,7 +4,8 @@
  *		claudecost.optimizer_rule and reports each saving measured with the
  *		exact tokenizer.
  *
- * The prompt is edited in place, one candidate edit at a time.  Each
+ * The prompt is edited one candidate edit at a time, going forward through
+ * the text (see Optimizer in optimizer.h for how the text is stored).  Each
  * candidate is measured by counting tokens before and after it and applied
  * only when it saves at least one token, so the savings of the applied edits
  * telescope: their sum is exactly count(prompt) - count(optimized text).
@@ -51,6 +52,35 @@ static bool measure_whole_text = false;
 
 /* Passes after which the optimizer stops even if the text still changes. */
 #define MAX_PASSES 16
+
+/*
+ * The next three sizes can be set at compile time: tools/fuzz.sh makes them
+ * small so that short inputs take every path.
+ */
+
+/* Minimum number of bytes optimizer_materialize_more copies at a time. */
+#ifndef MATERIALIZE_STEP
+#define MATERIALIZE_STEP 64
+#endif
+
+/*
+ * Bytes after the search position that a pattern rule first matches against.
+ * The matcher reports when a match could run past them, and the search
+ * repeats on twice as many.
+ */
+#ifndef PATTERN_LOOKAHEAD
+#define PATTERN_LOOKAHEAD 64
+#endif
+
+/*
+ * An edit that ends before fresh_start moves the text after it when that is
+ * at most this long, and hands it to rest otherwise.  Prompts up to this
+ * long are thus edited in place and matched whole, which measured as fast
+ * as matching them in lookahead steps or faster.
+ */
+#ifndef MAX_MOVED_TAIL
+#define MAX_MOVED_TAIL 16384
+#endif
 
 /* Work of the last optimize_prompt call in this backend, for optimizer_last_work. */
 static int64 last_tokenizer_calls = 0;
@@ -112,20 +142,51 @@ is_word_boundary(const char *text, int p)
 		!((unsigned char) text[p - 1] & 0x80);
 }
 
+/* Copies bytes from rest to text up to upto at least (see optimizer.h). */
+void
+optimizer_materialize_more(Optimizer *optimizer, int upto)
+{
+	const char *source = optimizer->rest.data + optimizer->rest_start;
+	int			available = optimizer->rest.len - optimizer->rest_start;
+	int			count = Min(Max(upto - optimizer->text.len, MATERIALIZE_STEP), available);
+
+	/* Never stop inside a UTF-8 character: the matcher gets valid UTF-8. */
+	while (count < available && ((unsigned char) source[count] & 0xC0) == 0x80)
+		count++;
+	appendBinaryStringInfo(&optimizer->text, source, count);
+	optimizer->rest_start += count;
+	optimizer->bytes_moved += count;
+}
+
+/*
+ * Whether p is a window boundary (see is_window_boundary), after copying the
+ * spaces and tabs that start at p and the byte after them into text.
+ */
+static bool
+is_materialized_window_boundary(Optimizer *optimizer, int length, int p)
+{
+	int			q = p;
+
+	optimizer_materialize(optimizer, q + 1);
+	while (q < length && (optimizer->text.data[q] == ' ' || optimizer->text.data[q] == '\t'))
+		optimizer_materialize(optimizer, ++q + 1);
+	return is_window_boundary(optimizer->text.data, length, p, optimizer->newline_ends_whitespace);
+}
+
 /*
  * Start of the measuring window of an edit that starts at start: the last
  * line boundary or word boundary before it.  Both bytes that decide a word
  * boundary lie before start, so the edit leaves the boundary in place.
  */
 static int
-window_start(Optimizer *optimizer, const char *text, int length, int start)
+window_start(Optimizer *optimizer, int length, int start)
 {
 	for (int p = start - 1; p > 0; p--)
 	{
 		optimizer->boundary_bytes_scanned++;
-		if (is_word_boundary(text, p) ||
-			(text[p - 1] == '\n' &&
-			 is_window_boundary(text, length, p, optimizer->newline_ends_whitespace)))
+		if (is_word_boundary(optimizer->text.data, p) ||
+			(optimizer->text.data[p - 1] == '\n' &&
+			 is_materialized_window_boundary(optimizer, length, p)))
 			return p;
 	}
 	return 0;
@@ -137,17 +198,72 @@ window_start(Optimizer *optimizer, const char *text, int length, int start)
  * both bytes that decide a word boundary lie after the edit.
  */
 static int
-window_end(Optimizer *optimizer, const char *text, int length, int end)
+window_end(Optimizer *optimizer, int length, int end)
 {
 	for (int p = end + 1; p < length; p++)
 	{
 		optimizer->boundary_bytes_scanned++;
-		if (is_word_boundary(text, p) ||
-			(text[p - 1] == '\n' &&
-			 is_window_boundary(text, length, p, optimizer->newline_ends_whitespace)))
+		optimizer_materialize(optimizer, p + 1);
+		if (is_word_boundary(optimizer->text.data, p) ||
+			(optimizer->text.data[p - 1] == '\n' &&
+			 is_materialized_window_boundary(optimizer, length, p)))
 			return p;
 	}
 	return length;
+}
+
+/*
+ * Replaces text[start, end) with replacement in the text, where end is at
+ * most text.len.
+ */
+static void
+splice_text(Optimizer *optimizer, int start, int end, const char *replacement,
+			int replacement_length)
+{
+	StringInfo	text = &optimizer->text;
+	int			shift = replacement_length - (end - start);
+	int			tail = text->len - end;
+
+	if (end >= optimizer->fresh_start)
+	{
+		/* The bytes after end are still in rest: take them from there later. */
+		optimizer->rest_start -= tail;
+		text->len = start;
+		appendBinaryStringInfo(text, replacement, replacement_length);
+		optimizer->fresh_start = text->len;
+	}
+	else if (tail <= MAX_MOVED_TAIL || optimizer->rest_start < optimizer->rest.len)
+	{
+		/*
+		 * NOTE: with bytes left in rest, an edit that ends before fresh_start
+		 * moves the whole tail.  The rules never make one, because each of
+		 * their edits starts at or after the end of the previous one.
+		 */
+		if (shift > 0)
+			enlargeStringInfo(text, shift);
+		memmove(text->data + end + shift, text->data + end, tail + 1);
+		memcpy(text->data + start, replacement, replacement_length);
+		text->len += shift;
+		optimizer->fresh_start += shift;
+		optimizer->bytes_moved += tail;
+	}
+	else
+	{
+		/*
+		 * All of the text is in text: make its buffer rest, starting at the
+		 * tail, and copy the part before the edit to a new text.
+		 */
+		StringInfoData old_text = *text;
+
+		*text = optimizer->rest;
+		optimizer->rest = old_text;
+		optimizer->rest_start = end;
+		resetStringInfo(text);
+		appendBinaryStringInfo(text, optimizer->rest.data, start);
+		appendBinaryStringInfo(text, replacement, replacement_length);
+		optimizer->fresh_start = text->len;
+		optimizer->bytes_moved += start;
+	}
 }
 
 static void
@@ -190,6 +306,39 @@ record_suggestion(Optimizer *optimizer, const OptimizerRule *rule, const char *o
 	suggestion->occurrences = 1;
 }
 
+/*
+ * Moves the regions that start at or after end by shift.  The shift of the
+ * regions from region_shift_from on is only recorded, so an edit costs
+ * O(log regions) plus the regions before region_shift_from that it moves.
+ */
+static void
+shift_regions(Optimizer *optimizer, int end, int shift)
+{
+	int			low = 0;
+	int			high = optimizer->region_count;
+
+	/* Binary search for the first region that starts at or after end. */
+	while (low < high)
+	{
+		int			middle = low + (high - low) / 2;
+		int			start = optimizer->regions[middle].start +
+			(middle >= optimizer->region_shift_from ? optimizer->region_shift : 0);
+
+		if (start >= end)
+			high = middle;
+		else
+			low = middle + 1;
+	}
+	if (low > optimizer->region_shift_from)
+		optimizer_settle_regions(optimizer, low - 1);
+	for (int i = low; i < optimizer->region_shift_from; i++)
+	{
+		optimizer->regions[i].start += shift;
+		optimizer->regions[i].end += shift;
+	}
+	optimizer->region_shift += shift;
+}
+
 /* Applies an edit that saves tokens (see optimizer.h). */
 bool
 optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, int end,
@@ -197,25 +346,29 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 {
 	StringInfo	text = &optimizer->text;
 	StringInfo	scratch = &optimizer->scratch;
+	int			length = optimizer_length(optimizer);
 	int64		before;
 	int64		after;
 	int			window_from;
 	int			window_to;
 	int			shift = replacement_length - (end - start);
 
+	optimizer_materialize(optimizer, end);
 	if (end - start == replacement_length && memcmp(text->data + start, replacement, replacement_length) == 0)
 		return false;
 
 	if (optimizer->whole_text)
 	{
 		window_from = 0;
-		window_to = text->len;
+		window_to = length;
+		optimizer_materialize(optimizer, length);
 		before = optimizer->whole_text_tokens;
 	}
 	else
 	{
-		window_from = window_start(optimizer, text->data, text->len, start);
-		window_to = window_end(optimizer, text->data, text->len, end);
+		window_from = window_start(optimizer, length, start);
+		window_to = window_end(optimizer, length, end);
+		optimizer_materialize(optimizer, window_to);
 		if (optimizer->window_cached && optimizer->cached_from == window_from &&
 			optimizer->cached_to == window_to)
 			before = optimizer->cached_tokens;
@@ -240,27 +393,9 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 	record_suggestion(optimizer, rule, text->data + start, end - start,
 					  replacement, replacement_length, before - after);
 
-	/*
-	 * Splice the replacement into the text.  NOTE: this moves the rest of the
-	 * text for each applied edit, so a prompt with edits throughout does work
-	 * quadratic in its length here (79 GB of memmove for 110,000 edits of a
-	 * 1.4 MB prompt).
-	 */
-	if (shift > 0)
-		enlargeStringInfo(text, shift);
-	memmove(text->data + end + shift, text->data + end, text->len - end + 1);
-	optimizer->bytes_moved += text->len - end + 1;
-	memcpy(text->data + start, replacement, replacement_length);
-	text->len += shift;
+	splice_text(optimizer, start, end, replacement, replacement_length);
 
-	for (int i = 0; i < optimizer->region_count; i++)
-	{
-		if (optimizer->regions[i].start >= end)
-		{
-			optimizer->regions[i].start += shift;
-			optimizer->regions[i].end += shift;
-		}
-	}
+	shift_regions(optimizer, end, shift);
 	if (optimizer->whole_text)
 		optimizer->whole_text_tokens = after;
 	else
@@ -274,13 +409,26 @@ optimizer_try_edit(Optimizer *optimizer, const OptimizerRule *rule, int start, i
 	return true;
 }
 
+/* Adds the recorded shift to the regions up to i (see optimizer.h). */
+void
+optimizer_settle_regions(Optimizer *optimizer, int i)
+{
+	for (; optimizer->region_shift_from <= i; optimizer->region_shift_from++)
+	{
+		ProtectedRegion *region = &optimizer->regions[optimizer->region_shift_from];
+
+		region->start += optimizer->region_shift;
+		region->end += optimizer->region_shift;
+	}
+}
+
 /* Index of the first region that ends after pos, from hint on. */
 int
-optimizer_region_after(const Optimizer *optimizer, int pos, int hint)
+optimizer_region_after(Optimizer *optimizer, int pos, int hint)
 {
 	int			i = hint;
 
-	while (i < optimizer->region_count && optimizer->regions[i].end <= pos)
+	while (i < optimizer->region_count && optimizer_region(optimizer, i)->end <= pos)
 		i++;
 	return i;
 }
@@ -382,12 +530,14 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 	StringInfoData replacement;
 	int			pos = 0;
 	int			region = 0;
+	int			lookahead = PATTERN_LOOKAHEAD;
 
 	initStringInfo(&replacement);
-	while (pos < optimizer->text.len)
+	while (pos < optimizer_length(optimizer))
 	{
-		const char *text = optimizer->text.data;
-		int			length = optimizer->text.len;
+		const char *text;
+		int			length = optimizer_length(optimizer);
+		bool		complete;
 		PCRE2_SIZE *ovector;
 		int			rc;
 		int			match_start;
@@ -395,8 +545,37 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 		int			limit;
 
 		CHECK_FOR_INTERRUPTS();
-		rc = pcre2_match(rule->code, (PCRE2_SPTR) text, length, pos,
-						 PCRE2_NO_UTF_CHECK, rule->match_data, NULL);
+
+		/*
+		 * Match against the text up to pos + lookahead.  Unless that is all of
+		 * the text, a partial match (one that reached the end of the bytes
+		 * given, including a lookahead or \b or $ there) may differ on the
+		 * whole text, so the search repeats with twice the lookahead.  No match
+		 * means that no match starts before the end of the bytes given, so
+		 * the search goes on from there.
+		 */
+		optimizer_materialize(optimizer, pos < length - lookahead ? pos + lookahead : length);
+		text = optimizer->text.data;
+		complete = optimizer->text.len == length;
+		rc = pcre2_match(rule->code, (PCRE2_SPTR) text, optimizer->text.len, pos,
+						 PCRE2_NO_UTF_CHECK | (complete ? 0 : PCRE2_PARTIAL_HARD),
+						 rule->match_data, NULL);
+		/*
+		 * A match that reaches the end of the bytes given is retried too: an
+		 * attempt that starts there has read nothing, so the matcher does not
+		 * report it as partial.
+		 */
+		if (!complete && (rc == PCRE2_ERROR_PARTIAL || rc == PCRE2_ERROR_NOMATCH ||
+						  (rc >= 0 && pcre2_get_ovector_pointer(rule->match_data)[1] >=
+						   (PCRE2_SIZE) optimizer->text.len)))
+		{
+			if (rc == PCRE2_ERROR_NOMATCH)
+				pos = optimizer->text.len;
+			if (lookahead <= INT_MAX / 2)
+				lookahead *= 2;
+			continue;
+		}
+		lookahead = PATTERN_LOOKAHEAD;
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0)
@@ -414,23 +593,33 @@ apply_pattern_rule(Optimizer *optimizer, const OptimizerRule *rule)
 		match_end = (int) ovector[1];
 		if (match_end <= match_start)
 		{
-			pos = next_character(text, length, Max(match_start, pos));
+			pos = next_character(text, optimizer->text.len, Max(match_start, pos));
 			continue;
 		}
 
 		/* Skip matches inside or across a protected region. */
 		region = optimizer_region_after(optimizer, match_start, region);
-		limit = region < optimizer->region_count ? optimizer->regions[region].start : length;
-		if (region < optimizer->region_count && optimizer->regions[region].start <= match_start)
+		limit = region < optimizer->region_count ? optimizer_region(optimizer, region)->start : length;
+		if (region < optimizer->region_count && optimizer_region(optimizer, region)->start <= match_start)
 		{
-			pos = optimizer->regions[region].end;
+			pos = optimizer_region(optimizer, region)->end;
 			continue;
 		}
 		if (match_end > limit)
 		{
-			pos = next_character(text, length, match_start);
+			pos = next_character(text, optimizer->text.len, match_start);
 			continue;
 		}
+
+		/* Copy the word after the match, which keep_case can take, into text. */
+		for (int p = match_end; p < limit; p++)
+		{
+			optimizer_materialize(optimizer, p + 1);
+			if (!isalnum((unsigned char) optimizer->text.data[p]) &&
+				(unsigned char) optimizer->text.data[p] < 0x80)
+				break;
+		}
+		text = optimizer->text.data;
 
 		resetStringInfo(&replacement);
 		optimizer_rule_expand(rule, text, &replacement);
@@ -455,6 +644,8 @@ optimize_text(Optimizer *optimizer)
 		optimizer->regions = protected_regions_find(optimizer->text.data, optimizer->text.len,
 													rule_set->markers, rule_set->marker_count,
 													&optimizer->region_count);
+		optimizer->region_shift_from = 0;
+		optimizer->region_shift = 0;
 		optimizer->changed = false;
 		for (int i = 0; i < rule_set->rule_count; i++)
 		{
@@ -472,6 +663,8 @@ optimize_text(Optimizer *optimizer)
 					optimizer_compact_json_values(optimizer, rule);
 					break;
 			}
+			/* The next rule and protected_regions_find read text.data whole. */
+			optimizer_materialize(optimizer, INT_MAX);
 		}
 		pfree(optimizer->regions);
 		optimizer->regions = NULL;
@@ -486,6 +679,9 @@ optimizer_reset(Optimizer *optimizer, const char *prompt, int length, int64 prom
 {
 	resetStringInfo(&optimizer->text);
 	appendBinaryStringInfo(&optimizer->text, prompt, length);
+	resetStringInfo(&optimizer->rest);
+	optimizer->rest_start = 0;
+	optimizer->fresh_start = length;
 	for (int i = 0; i < optimizer->suggestion_count; i++)
 	{
 		pfree(optimizer->suggestions[i].original);
@@ -603,6 +799,7 @@ claudecost_optimize_prompt(PG_FUNCTION_ARGS)
 	optimizer.suggestion_capacity = 16;
 	optimizer.suggestions = palloc(sizeof(Suggestion) * optimizer.suggestion_capacity);
 	initStringInfo(&optimizer.text);
+	initStringInfo(&optimizer.rest);
 	initStringInfo(&optimizer.scratch);
 
 	prompt_tokens = count_tokens(&optimizer, prompt, length);

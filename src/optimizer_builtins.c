@@ -15,6 +15,17 @@
 
 #include "optimizer.h"
 
+/*
+ * Byte pos of the current text, copied into optimizer->text first.  The
+ * caller makes sure that pos is inside the text.
+ */
+static inline char
+text_byte(Optimizer *optimizer, int pos)
+{
+	optimizer_materialize(optimizer, pos + 1);
+	return optimizer->text.data[pos];
+}
+
 /* Sentences shorter than this are never removed as repetitions. */
 #define MIN_REPEATED_SENTENCE_WORDS 4
 #define MIN_REPEATED_SENTENCE_BYTES 20
@@ -28,9 +39,11 @@ optimizer_compact_json_values(Optimizer *optimizer, const OptimizerRule *rule)
 	initStringInfo(&compact);
 	for (int i = 0; i < optimizer->region_count; i++)
 	{
-		ProtectedRegion *region = &optimizer->regions[i];
+		ProtectedRegion *region = optimizer_region(optimizer, i);
 
 		CHECK_FOR_INTERRUPTS();
+		optimizer_materialize(optimizer, region->end);
+
 		/*
 		 * Only pretty-printed values (spanning lines) are compacted; JSON
 		 * written on one line is left byte for byte as the author wrote it.
@@ -123,21 +136,20 @@ optimizer_remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *r
 	int			region = 0;
 
 	seen = palloc(sizeof(SeenSentence) * seen_capacity);
-	while (pos < optimizer->text.len)
+	while (pos < optimizer_length(optimizer))
 	{
-		const char *text = optimizer->text.data;
-		int			length = optimizer->text.len;
+		int			length = optimizer_length(optimizer);
 		int			span_end;
 		int			sentence_start = pos;
 		bool		edited = false;
 
 		region = optimizer_region_after(optimizer, pos, region);
-		if (region < optimizer->region_count && optimizer->regions[region].start <= pos)
+		if (region < optimizer->region_count && optimizer_region(optimizer, region)->start <= pos)
 		{
-			pos = optimizer->regions[region].end;
+			pos = optimizer_region(optimizer, region)->end;
 			continue;
 		}
-		span_end = region < optimizer->region_count ? optimizer->regions[region].start : length;
+		span_end = region < optimizer->region_count ? optimizer_region(optimizer, region)->start : length;
 
 		while (sentence_start < span_end && !edited)
 		{
@@ -150,23 +162,25 @@ optimizer_remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *r
 			bool		found = false;
 
 			CHECK_FOR_INTERRUPTS();
-			while (sentence_start < span_end && isspace((unsigned char) text[sentence_start]))
+			while (sentence_start < span_end &&
+				   isspace((unsigned char) text_byte(optimizer, sentence_start)))
 				sentence_start++;
 			if (sentence_start >= span_end)
 				break;
 
 			/* The sentence must follow a sentence end or a line break in this span. */
 			previous = sentence_start - 1;
-			while (previous >= pos && (text[previous] == ' ' || text[previous] == '\t'))
+			while (previous >= pos && (text_byte(optimizer, previous) == ' ' ||
+									   text_byte(optimizer, previous) == '\t'))
 				previous--;
 			genuine_start = sentence_start == 0 ||
-				(previous >= pos && strchr(".!?\n", text[previous]) != NULL);
+				(previous >= pos && strchr(".!?\n", text_byte(optimizer, previous)) != NULL);
 
 			end = sentence_start;
-			while (end < span_end && text[end] != '\n')
+			while (end < span_end && text_byte(optimizer, end) != '\n')
 			{
-				if (strchr(".!?", text[end]) != NULL &&
-					(end + 1 >= length || isspace((unsigned char) text[end + 1])))
+				if (strchr(".!?", text_byte(optimizer, end)) != NULL &&
+					(end + 1 >= length || isspace((unsigned char) text_byte(optimizer, end + 1))))
 				{
 					end++;
 					break;
@@ -177,10 +191,11 @@ optimizer_remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *r
 			if (end == span_end && span_end < length)
 				break;
 
-			normalized = normalize_sentence(text, sentence_start, end, &words);
+			optimizer_materialize(optimizer, end);
+			normalized = normalize_sentence(optimizer->text.data, sentence_start, end, &words);
 			if (!genuine_start || words < MIN_REPEATED_SENTENCE_WORDS ||
 				end - sentence_start < MIN_REPEATED_SENTENCE_BYTES ||
-				!is_prose_sentence(text, sentence_start, end))
+				!is_prose_sentence(optimizer->text.data, sentence_start, end))
 			{
 				pfree(normalized);
 				sentence_start = end;
@@ -210,17 +225,20 @@ optimizer_remove_repeated_sentences(Optimizer *optimizer, const OptimizerRule *r
 				int			remove_end = end;
 
 				/* Take the spaces before it, and its line break when it is a whole line. */
-				while (remove_start > pos && (text[remove_start - 1] == ' ' || text[remove_start - 1] == '\t'))
+				while (remove_start > pos && (text_byte(optimizer, remove_start - 1) == ' ' ||
+											  text_byte(optimizer, remove_start - 1) == '\t'))
 					remove_start--;
-				if ((remove_start == 0 || text[remove_start - 1] == '\n') && remove_end < span_end &&
-					text[remove_end] == '\n')
+				if ((remove_start == 0 || text_byte(optimizer, remove_start - 1) == '\n') &&
+					remove_end < span_end && text_byte(optimizer, remove_end) == '\n')
 					remove_end++;
-				else if (remove_start > pos && text[remove_start - 1] == '\n' && remove_end == length)
+				else if (remove_start > pos && text_byte(optimizer, remove_start - 1) == '\n' &&
+						 remove_end == length)
 					remove_start--; /* the last line: take the line break before it */
-				else if (remove_start == 0 || text[remove_start - 1] == '\n')
+				else if (remove_start == 0 || text_byte(optimizer, remove_start - 1) == '\n')
 				{
 					/* First sentence of a line: take the spaces after it instead. */
-					while (remove_end < span_end && (text[remove_end] == ' ' || text[remove_end] == '\t'))
+					while (remove_end < span_end && (text_byte(optimizer, remove_end) == ' ' ||
+													 text_byte(optimizer, remove_end) == '\t'))
 						remove_end++;
 				}
 				if (optimizer_try_edit(optimizer, rule, remove_start, remove_end, "", 0))

@@ -111,7 +111,10 @@ for harness in "${harnesses[@]}"; do
             # shellcheck disable=SC2086
             $cc $flags -Dunicode_normalize=shim_unicode_normalize -c $includes \
                 -o "$build/tokenizer_nfkc.o" src/tokenizer_nfkc.c
-            build_harness optimizer src/optimizer.c src/optimizer_builtins.c \
+            # Small text buffer sizes make short inputs split the text, match in
+            # lookahead steps and retry partial matches (see src/optimizer.c).
+            build_harness optimizer -DMATERIALIZE_STEP=4 -DPATTERN_LOOKAHEAD=8 -DMAX_MOVED_TAIL=32 \
+                src/optimizer.c src/optimizer_builtins.c \
                 src/optimizer_rules.c src/protected_regions.c src/protected_json.c \
                 src/pcre2_util.c src/tokenizer.c src/tokenizer_core.c src/bpe.c \
                 "$build/tokenizer_nfkc.o" "$build"/vocab_*.o
