@@ -73,10 +73,10 @@ dbs=("$db_small" "$db_large")
 build "$db_small" "$small"
 build "$db_large" "$large"
 
-# Throughput ratio of pgbench script FILE to SELECT 1 on the small database:
-# runs alternate, SELECT 1 first and last, and each run of FILE is divided
-# by the mean of the SELECT 1 runs around it, so load that changes during
-# the benchmark moves both.  Prints every ratio and the median.
+# Throughput ratio of pgbench script FILE to SELECT 1 on the small database.
+# Runs alternate, SELECT 1 first and last.  Each run of FILE is divided by
+# the mean of the SELECT 1 runs around it, so load that changes during the
+# benchmark moves both.  Prints every ratio and the median.
 throughput() {
     local file=$1 label=$2 before after check ratios=() i
     before=$(run tps 8 "$db_small" "$here/select1.pgbench")
