@@ -2066,3 +2066,67 @@ CREATE OR REPLACE FUNCTION claudecost.budget_bucket(period text, period_length i
 RETURNS timestamptz
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'claudecost_budget_bucket';
+
+-- A custom or rolling period_length is whole minutes, at least one, with
+-- no negative part: each period has its own counter row, so a length of a
+-- second wrote one row per second.
+CREATE OR REPLACE FUNCTION claudecost.budget_validate(period text, period_length interval, time_zone text,
+                                           warn_at numeric[], amount numeric, currency text)
+RETURNS numeric[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sorted numeric[];
+BEGIN
+    IF amount IS NULL OR amount <= 0 OR amount >= 'Infinity' THEN
+        RAISE EXCEPTION 'invalid budget amount "%"', amount
+            USING ERRCODE = '22023', HINT = 'Give a finite amount greater than zero.';
+    END IF;
+    PERFORM claudecost.budget_usd_rate(currency);
+    IF period IS NULL OR period NOT IN ('daily', 'weekly', 'monthly', 'quarterly', 'annual', 'custom', 'rolling') THEN
+        RAISE EXCEPTION 'invalid budget period "%"', period
+            USING ERRCODE = '22023',
+                  HINT = 'Use daily, weekly, monthly, quarterly, annual, custom or rolling.';
+    END IF;
+    IF period IN ('custom', 'rolling') THEN
+        -- Whole minutes of at least one, with no negative part: every period
+        -- has its own counter row, so a length of a second would write one
+        -- row per second.
+        IF period_length IS NULL OR period_length < interval '1 minute'
+           OR pg_catalog.date_part('month', period_length) <> 0
+           OR pg_catalog.date_part('year', period_length) <> 0
+           OR pg_catalog.date_part('day', period_length) < 0
+           OR pg_catalog.date_part('second', period_length) <> 0
+           OR (period_length - pg_catalog.date_trunc('day', period_length)) < interval '0' THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a % budget', period_length, period
+                USING ERRCODE = '22023',
+                      HINT = 'Give a positive length in whole minutes, hours or days; use monthly, quarterly or annual for months.';
+        END IF;
+        IF period = 'rolling' AND EXTRACT(epoch FROM period_length) % 3600 <> 0 THEN
+            RAISE EXCEPTION 'invalid period_length "%" for a rolling budget', period_length
+                USING ERRCODE = '22023',
+                      DETAIL = 'Rolling windows are counted in whole UTC hours.',
+                      HINT = 'Give a whole number of hours, such as ''24 hours'' or ''7 days''.';
+        END IF;
+    ELSIF period_length IS NOT NULL THEN
+        RAISE EXCEPTION 'period_length is only valid for custom and rolling budgets'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('A %s budget has a calendar length.', period),
+                  HINT = 'Pass period_length => NULL.';
+    END IF;
+    IF time_zone IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone) THEN
+        RAISE EXCEPTION 'invalid time zone "%"', time_zone
+            USING ERRCODE = '22023',
+                  HINT = 'Use a name from pg_timezone_names, such as ''Europe/Berlin''.';
+    END IF;
+    IF warn_at IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest(warn_at) t WHERE t IS NULL OR t <= 0 OR t >= 1) THEN
+        RAISE EXCEPTION 'invalid warn_at "%"', warn_at
+            USING ERRCODE = '22023',
+                  DETAIL = 'Each threshold is a fraction of the amount, greater than 0 and less than 1; reaching 1 is the limit itself.',
+                  HINT = 'Pass thresholds such as ''{0.5,0.8}'', or ''{}'' for none.';
+    END IF;
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT t ORDER BY t), '{}') INTO sorted FROM pg_catalog.unnest(warn_at) t;
+    RETURN sorted;
+END
+$$;

@@ -1681,12 +1681,18 @@ BEGIN
                   HINT = 'Use daily, weekly, monthly, quarterly, annual, custom or rolling.';
     END IF;
     IF period IN ('custom', 'rolling') THEN
-        IF period_length IS NULL OR period_length <= interval '0'
+        -- Whole minutes of at least one, with no negative part: every period
+        -- has its own counter row, so a length of a second would write one
+        -- row per second.
+        IF period_length IS NULL OR period_length < interval '1 minute'
            OR pg_catalog.date_part('month', period_length) <> 0
-           OR pg_catalog.date_part('year', period_length) <> 0 THEN
+           OR pg_catalog.date_part('year', period_length) <> 0
+           OR pg_catalog.date_part('day', period_length) < 0
+           OR pg_catalog.date_part('second', period_length) <> 0
+           OR (period_length - pg_catalog.date_trunc('day', period_length)) < interval '0' THEN
             RAISE EXCEPTION 'invalid period_length "%" for a % budget', period_length, period
                 USING ERRCODE = '22023',
-                      HINT = 'Give a positive length in days, hours or minutes; use monthly, quarterly or annual for months.';
+                      HINT = 'Give a positive length in whole minutes, hours or days; use monthly, quarterly or annual for months.';
         END IF;
         IF period = 'rolling' AND EXTRACT(epoch FROM period_length) % 3600 <> 0 THEN
             RAISE EXCEPTION 'invalid period_length "%" for a rolling budget', period_length

@@ -263,3 +263,13 @@ INSERT INTO claudecost.budget (name, amount, period, model, starts_at) VALUES ('
 SELECT claudecost.create_budget('escaped backslash', 10, 'monthly', model => E'claude-%\\\\', starts_at => '2026-01-01') > 0 AS created;
 INSERT INTO claudecost.usage (occurred_at, model, input_tokens) VALUES ('2026-08-02', 'claude-sonnet-4-5', 10);
 SELECT count(*) FROM claudecost.usage WHERE occurred_at = '2026-08-02';
+
+-- A custom or rolling length is whole minutes, at least one, with no
+-- negative part: each period gets its own counter row.
+SELECT claudecost.create_budget('one second', 10, 'custom', period_length => '1 second');
+SELECT claudecost.create_budget('microsecond', 10, 'custom', period_length => '1 microsecond');
+SELECT claudecost.create_budget('ninety seconds', 10, 'custom', period_length => '90 seconds');
+SELECT claudecost.create_budget('mixed signs', 10, 'custom', period_length => '1 day -1 hour');
+SELECT claudecost.create_budget('negative day', 10, 'custom', period_length => '-1 day 30 hours');
+SELECT claudecost.create_budget('two minutes', 10, 'custom', period_length => '120 seconds', starts_at => '2026-01-01') > 0 AS created;
+SELECT claudecost.create_budget('thirty-six hours', 10, 'custom', period_length => '36 hours', starts_at => '2026-01-01') > 0 AS created;
