@@ -870,9 +870,9 @@ from_usd(const BudgetDef *b, Numeric usd)
 }
 
 /*
- * A counter table read during one check.  The heap is opened at once; the
- * primary key index and its scan only when a lookup needs them, and then
- * restarted for each budget, so each is set up at most once per check.
+ * A counter table read during one check.  The heap is opened at once.  The
+ * primary key index and its scan are opened only when a lookup needs them
+ * and are then restarted for each budget, so each is set up once at most.
  */
 typedef struct CounterScan
 {
@@ -1062,9 +1062,9 @@ num_add_nonzero(Numeric a, Numeric b)
  * A write into the hour that was current when it ran did not touch the
  * marker, and may commit after that hour has closed.  Its transaction
  * had an id before this backend first saw the clock in the new hour
- * (horizon_xid), so a sum is kept and reused only under a snapshot whose
- * xmin is at least horizon_xid: every such transaction has ended and its
- * rows are in the sum.  Checks as of another time, and SERIALIZABLE
+ * (horizon_xid).  A sum is therefore kept and reused only under a snapshot
+ * whose xmin is at least horizon_xid, where every such transaction has
+ * ended and its rows are in the sum.  Checks as of another time, and SERIALIZABLE
  * transactions, read every hour.
  */
 static Numeric
@@ -1140,33 +1140,20 @@ rolling_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last
 }
 
 /*
- * Sum of the spend counters of budget b from first to last bucket.  A
- * calendar period has one counter row, read at its remembered TID.
+ * Sum of the spend counters of budget b from first to last bucket.  Only a
+ * rolling window spans several buckets.  Any other period has one counter
+ * row, read at its remembered TID.
  */
 static Numeric
 sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
 		  TimestampTz clock_hour)
 {
-	IndexScanDesc scan;
-	Numeric		sum = NULL;
-
-	if (first == last)
-		return read_counter(cs, b->id, last, &b->spend_row) ? slot_spent(cs) : numeric_zero();
-	if (b->period == PERIOD_ROLLING)
-		return rolling_spend(cs, b, first, last, clock_hour);
-
-	scan = counter_range_scan(cs, b->id, first, last);
-	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
+	if (first != last)
 	{
-		bool		isnull;
-		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
-
-		CHECK_FOR_INTERRUPTS();
-		if (isnull)
-			continue;
-		sum = sum == NULL ? DatumGetNumericCopy(spent) : num_add(sum, DatumGetNumeric(spent));
+		Assert(b->period == PERIOD_ROLLING);
+		return rolling_spend(cs, b, first, last, clock_hour);
 	}
-	return sum == NULL ? numeric_zero() : sum;
+	return read_counter(cs, b->id, last, &b->spend_row) ? slot_spent(cs) : numeric_zero();
 }
 
 /*
