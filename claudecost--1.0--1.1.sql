@@ -2058,9 +2058,9 @@ SELECT claudecost.grant_roles();
 -- Rolling budgets count UTC hours, which did not change.
 SELECT claudecost.budget_recount(b.id) FROM claudecost.budget b WHERE b.period <> 'rolling' ORDER BY b.id;
 
--- budget_bucket runs once per usage row and budget in the budget triggers;
--- as PL/pgSQL it made a single-row INSERT with three budgets about 9 %
--- more expensive, so it is the C code that budget_check uses.
+-- budget_bucket runs once per usage row and budget in the budget
+-- triggers.  As PL/pgSQL it made a single-row INSERT with three budgets
+-- about 9 % more expensive, so it is the C code that budget_check uses.
 CREATE OR REPLACE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
                                                     starts_at timestamptz, ts timestamptz)
 RETURNS timestamptz

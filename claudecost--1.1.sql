@@ -1574,7 +1574,7 @@ $$;
 -- or back across it, ts can lie before it or past the next start, so the
 -- neighbor is taken instead.  The function runs once per usage row and
 -- budget in the budget triggers, so it is the C code that budget_check
--- uses (src/budget_check.c); budget_period_end and the budget_local_*
+-- uses (src/budget_check.c).  budget_period_end and the budget_local_*
 -- functions give the same rule in SQL.
 CREATE FUNCTION claudecost.budget_bucket(period text, period_length interval, time_zone text,
                                          starts_at timestamptz, ts timestamptz)

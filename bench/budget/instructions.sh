@@ -5,7 +5,7 @@
 # complements bench/budget/check.sh on a machine whose load makes
 # throughput vary.
 #
-# The database holds the budgets of budgets.sql, 100,000 usage rows over the
+# The database contains the budgets of budgets.sql, 100,000 usage rows over the
 # two years before now and one row at now.  Each figure is (instructions for
 # WARM + N executions - instructions for WARM executions) / N of one
 # prepared statement, so backend start and first-use caches cancel out.

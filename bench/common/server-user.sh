@@ -1,7 +1,7 @@
-# Sourced by the callgrind benchmarks: makes a scratch directory $work
-# (removed on exit) that the server user can write, and defines
-# as_server_user, which runs a command as postgres when run as root (a
-# PostgreSQL server refuses to run as root) and as the caller otherwise.
+# Sourced by the callgrind benchmarks.  Makes a scratch directory $work,
+# removed on exit, that the server user can write.  Defines as_server_user,
+# which runs a command as postgres when called as root, because a
+# PostgreSQL server does not run as root, and as the caller otherwise.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
