@@ -40,6 +40,19 @@ static const char *const spend_sources[BUDGET_EVENT_COUNT] = {
 	"SELECT -1 AS sign, o.* FROM old_rows o"
 };
 
+/*
+ * Pairs each priced row r of the source with every budget b whose scope and
+ * time range contain it.  Both statements below count rows this way.
+ */
+#define ROWS_AND_BUDGETS \
+"FROM (%s) r" \
+" JOIN claudecost.budget b" \
+"   ON r.occurred_at >= b.starts_at" \
+"  AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)" \
+"  AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag," \
+"                                      r.user_id, r.project_id, r.model, r.api_key_id, r.tags)" \
+" WHERE r.total_cost IS NOT NULL"
+
 /* Per budget and period, the signed sum of the total costs of the rows it covers. */
 static const char spend_template[] =
 "SELECT claudecost.budget_apply_spend(ARRAY("
@@ -47,14 +60,8 @@ static const char spend_template[] =
 "  FROM (SELECT b.id AS budget_id,"
 "               claudecost.budget_bucket(b.period, b.period_length, b.time_zone, b.starts_at,"
 "                                        r.occurred_at) AS period_start,"
-"               r.sign * r.total_cost AS amount"
-"        FROM (%s) r"
-"        JOIN claudecost.budget b"
-"          ON r.occurred_at >= b.starts_at"
-"         AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)"
-"         AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,"
-"                                             r.user_id, r.project_id, r.model, r.api_key_id, r.tags)"
-"        WHERE r.total_cost IS NOT NULL) x"
+"               r.sign * r.total_cost AS amount "
+ROWS_AND_BUDGETS ") x"
 "  GROUP BY x.budget_id, x.period_start"
 "  HAVING pg_catalog.sum(x.amount) <> 0))";
 
@@ -67,15 +74,9 @@ static const char spend_template[] =
  */
 static const char marker_template[] =
 "INSERT INTO claudecost.budget_spend AS s (budget_id, period_start, spent)"
-" SELECT DISTINCT b.id, '-infinity'::timestamptz, 0::numeric"
-" FROM (%s) r"
-" JOIN claudecost.budget b"
-"   ON b.period = 'rolling'"
-"  AND r.occurred_at >= b.starts_at"
-"  AND (b.ends_at IS NULL OR r.occurred_at < b.ends_at)"
-"  AND claudecost.budget_scope_matches(b.user_id, b.project_id, b.model, b.api_key_id, b.tag,"
-"                                      r.user_id, r.project_id, r.model, r.api_key_id, r.tags)"
-" WHERE r.total_cost IS NOT NULL"
+" SELECT DISTINCT b.id, '-infinity'::timestamptz, 0::numeric "
+ROWS_AND_BUDGETS
+"   AND b.period = 'rolling'"
 "   AND r.occurred_at < pg_catalog.date_trunc('hour', pg_catalog.clock_timestamp(), 'UTC')"
 " ORDER BY 1"
 " ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = s.spent";
