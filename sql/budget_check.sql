@@ -237,3 +237,38 @@ TRUNCATE claudecost.usage;
 SELECT * FROM pg_temp.window_spend();
 SELECT period_start, spent FROM claudecost.budget_spend WHERE budget_id = :win_budget;
 SELECT claudecost.delete_budget(:win_budget);
+
+--
+-- Amounts below 10^16 with at most 20 decimal places are compared as
+-- 128-bit fixed-point numbers, any other amount as numeric.  Both forms
+-- allow spending exactly the limit and block the smallest amount more.
+--
+CREATE TEMP TABLE exact_limits (scope text, amount numeric);
+INSERT INTO exact_limits VALUES ('20 places', 5.00000000000000000001), ('21 places', 5.000000000000000000001),
+                                ('below 10^16', 9999999999999999), ('10^16', 10000000000000000),
+                                ('10^16 and 21 places', 10000000000000000.000000000000000000001);
+SELECT count(claudecost.create_budget('exact ' || scope, amount, 'daily', project_id => 'exact ' || scope,
+                                      starts_at => '2026-01-01', warn_at => '{}')) AS budgets
+  FROM exact_limits;
+INSERT INTO claudecost.usage (occurred_at, model, project_id, input_tokens)
+SELECT '2026-05-01 10:00', 'regress-model', 'exact ' || scope, 5000000 FROM exact_limits;
+SELECT l.scope, x.over, d.action, d.spent, d.remaining
+  FROM exact_limits l
+ CROSS JOIN (VALUES (0), (1e-20), (1e-21), (1e-30)) x(over)
+ CROSS JOIN LATERAL claudecost.budget_check(l.amount - 5 + x.over, project_id => 'exact ' || l.scope,
+                                            as_of => '2026-05-01 12:00') d
+ ORDER BY l.amount, x.over;
+-- Estimates beyond the fixed range against a fixed limit.
+SELECT e, d.action
+  FROM (VALUES (0.000000000000000000009), (0.00000000000000000001), (0.000000000000000000011),
+               (10000000000000000)) v(e)
+ CROSS JOIN LATERAL claudecost.budget_check(e, project_id => 'exact 20 places', as_of => '2026-05-01 12:00') d
+ ORDER BY e;
+-- The binding order with one limit in each form: the 20 USD budget has
+-- less headroom (15 of 20) than the 10^16 USD one.
+SELECT claudecost.create_budget('mixed small', 20, 'daily', project_id => 'exact 10^16',
+                                starts_at => '2026-01-01', warn_at => '{}') IS NOT NULL AS created;
+SELECT d.action, d.budget_name, d.remaining
+  FROM claudecost.budget_check(0, project_id => 'exact 10^16', as_of => '2026-05-01 12:00') d;
+SELECT d.action, d.budget_name, d.remaining
+  FROM claudecost.budget_check(15.000000000000000000001, project_id => 'exact 10^16', as_of => '2026-05-01 12:00') d;

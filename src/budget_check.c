@@ -22,8 +22,10 @@
  *   one snapshot, so a settlement that commits meanwhile is counted once.
  *   The usage history is never read.
  *
- * Money is numeric throughout; comparisons and messages use the same
- * numeric operations as the SQL definitions, so results are identical.
+ * Money is numeric.  Sums and comparisons of amounts below 10^16 with at
+ * most 20 decimal places run in exact 128-bit fixed point (numeric_fixed.c),
+ * the others and the messages in numeric, so results are identical to the
+ * SQL definitions.
  */
 #include "postgres.h"
 
@@ -58,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "claudecost.h"
+#include "numeric_fixed.h"
 #include "pricing.h"
 
 typedef enum BudgetPeriod
@@ -106,6 +109,7 @@ typedef struct BudgetDef
 	bool		is_utc;			/* time_zone is exactly 'UTC' */
 	Numeric		usd_per_unit;
 	Numeric		limit_usd;		/* amount * usd_per_unit */
+	FixedAmount limit_fixed;	/* limit_usd in fixed form, when it has one */
 	char	   *user_id;		/* scope; NULL matches everything */
 	char	   *project_id;
 	text	   *model;			/* LIKE pattern */
@@ -118,6 +122,7 @@ typedef struct BudgetDef
 	bool		has_ends_at;
 	TimestampTz ends_at;
 	Numeric		warn_usd;		/* warn_at[1] * limit_usd, or NULL */
+	FixedAmount warn_fixed;		/* warn_usd in fixed form, when it has one */
 	bool		hard_limit;
 
 	/*
@@ -153,7 +158,11 @@ typedef struct BudgetDef
 	TransactionId horizon_xid;
 } BudgetDef;
 
-/* State of one applicable budget during a check, in USD. */
+/*
+ * State of one applicable budget during a check, in USD.  The projected
+ * spend is compared in fixed form when all its parts have one; the numeric
+ * sum is computed only for the amounts that have none, and for messages.
+ */
 typedef struct BudgetState
 {
 	const BudgetDef *def;
@@ -161,7 +170,9 @@ typedef struct BudgetState
 	TimestampTz period_end;
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
-	Numeric		projected_usd;	/* spent + reserved + estimate */
+	Numeric		estimate_usd;	/* the request's estimate, or 0 */
+	Numeric		projected_usd;	/* spent + reserved + estimate; NULL until needed */
+	FixedAmount projected_fixed;	/* the same sum in fixed form, when it has one */
 	bool		wants_holds;	/* the real clock is in the period */
 	BudgetAction action;
 } BudgetState;
@@ -447,6 +458,9 @@ load_budgets(void)
 		if (!isnull)
 			b->ends_at = DatumGetTimestampTz(value);
 		b->warn_usd = cache_numeric(tuple, desc, 17);
+		b->limit_fixed = fixed_from_numeric(b->limit_usd);
+		if (b->warn_usd != NULL)
+			b->warn_fixed = fixed_from_numeric(b->warn_usd);
 		b->hard_limit = DatumGetBool(SPI_getbinval(tuple, desc, 18, &isnull));
 	}
 	budget_count = (int) SPI_processed;
@@ -1242,13 +1256,60 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
+/* Spent + reserved + estimate of s as numeric, computed on first use. */
+static Numeric
+state_projected(BudgetState *s)
+{
+	Numeric		zero = numeric_zero();
+	Numeric		sum = s->spent_usd;
+
+	if (s->projected_usd != NULL)
+		return s->projected_usd;
+
+	/* Adding the shared zero (no holds, no estimate) would only copy. */
+	if (s->reserved_usd != zero)
+		sum = num_add(sum, s->reserved_usd);
+	if (s->estimate_usd != zero)
+		sum = num_add(sum, s->estimate_usd);
+	s->projected_usd = sum;
+	return sum;
+}
+
+/* Sign of the projected spend of s minus amount, whose fixed form is fixed. */
+static int
+projected_cmp(BudgetState *s, Numeric amount, FixedAmount fixed)
+{
+	if (s->projected_fixed.valid && fixed.valid)
+		return fixed_cmp(s->projected_fixed, fixed);
+	return num_cmp(state_projected(s), amount);
+}
+
 /*
- * True when state a binds before b: higher action, then less headroom
- * (limit - projected, as a share of the limit), then lower id.  Limits are
- * positive, so a has less headroom exactly when projected(a) x limit(b) >
- * projected(b) x limit(a): no subtraction or numeric division, and no
- * multiplication for equal limits.
+ * Sign of headroom(b) - headroom(a), where headroom is limit - projected as
+ * a share of the limit.  Limits are positive, so a has less headroom
+ * exactly when projected(a) x limit(b) > projected(b) x limit(a): no
+ * subtraction or division, and no multiplication for equal limits.
  */
+static int
+headroom_cmp(BudgetState *a, BudgetState *b)
+{
+	FixedAmount limit_a = a->def->limit_fixed;
+	FixedAmount limit_b = b->def->limit_fixed;
+
+	if (a->projected_fixed.valid && b->projected_fixed.valid && limit_a.valid && limit_b.valid)
+	{
+		if (fixed_cmp(limit_a, limit_b) == 0)
+			return fixed_cmp(a->projected_fixed, b->projected_fixed);
+		return fixed_cmp_products(a->projected_fixed, limit_b, b->projected_fixed, limit_a);
+	}
+
+	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
+		return num_cmp(state_projected(a), state_projected(b));
+	return num_cmp(num_mul(state_projected(a), b->def->limit_usd),
+				   num_mul(state_projected(b), a->def->limit_usd));
+}
+
+/* True when state a binds before b: higher action, then less headroom, then lower id. */
 static bool
 binds_before(BudgetState *a, BudgetState *b)
 {
@@ -1256,11 +1317,7 @@ binds_before(BudgetState *a, BudgetState *b)
 
 	if (a->action != b->action)
 		return a->action > b->action;
-	if (num_cmp(a->def->limit_usd, b->def->limit_usd) == 0)
-		c = num_cmp(a->projected_usd, b->projected_usd);
-	else
-		c = num_cmp(num_mul(a->projected_usd, b->def->limit_usd),
-					num_mul(b->projected_usd, a->def->limit_usd));
+	c = headroom_cmp(a, b);
 	if (c != 0)
 		return c > 0;
 	return a->def->id < b->def->id;
@@ -1280,6 +1337,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	bool		unpriced_blocks;
 	Numeric		zero = numeric_zero();
 	Numeric		estimate0;
+	FixedAmount estimate_fixed;
 	TimestampTz clock;
 	TimestampTz clock_hour;
 	BudgetState best;
@@ -1313,6 +1371,7 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	memset(&best, 0, sizeof(best));
 	unpriced_blocks = estimate == NULL && !unpriced_allowed;
 	estimate0 = estimate == NULL ? zero : estimate;
+	estimate_fixed = estimate == NULL ? fixed_zero() : fixed_from_numeric(estimate);
 
 	/*
 	 * Take the definitions committed so far; the new command id makes the
@@ -1365,17 +1424,17 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		BudgetState *s = &states[i];
 		const BudgetDef *b = s->def;
 
-		/* Adding the shared zero (no holds, no estimate) would only copy. */
-		s->projected_usd = s->spent_usd;
-		if (s->reserved_usd != zero)
-			s->projected_usd = num_add(s->projected_usd, s->reserved_usd);
-		if (estimate0 != zero)
-			s->projected_usd = num_add(s->projected_usd, estimate0);
+		s->estimate_usd = estimate0;
+		s->projected_usd = NULL;
+		s->projected_fixed = fixed_add(fixed_add(fixed_from_numeric(s->spent_usd),
+												 s->reserved_usd == zero ? fixed_zero()
+												 : fixed_from_numeric(s->reserved_usd)),
+									   estimate_fixed);
 		if (unpriced_blocks)
 			s->action = ACTION_BLOCK;
-		else if (num_cmp(s->projected_usd, b->limit_usd) > 0)
+		else if (projected_cmp(s, b->limit_usd, b->limit_fixed) > 0)
 			s->action = b->hard_limit ? ACTION_BLOCK : ACTION_WARN;
-		else if (b->warn_usd != NULL && num_cmp(s->projected_usd, b->warn_usd) >= 0)
+		else if (b->warn_usd != NULL && projected_cmp(s, b->warn_usd, b->warn_fixed) >= 0)
 			s->action = ACTION_WARN;
 		else
 			s->action = ACTION_ALLOW;
@@ -1414,14 +1473,14 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 			message = psprintf("budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
 							   b->name, num_text(spent), num_text(reserved),
 							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
-		else if (best.action == ACTION_WARN && num_cmp(best.projected_usd, b->limit_usd) > 0)
+		else if (best.action == ACTION_WARN && projected_cmp(&best, b->limit_usd, b->limit_fixed) > 0)
 			message = psprintf("soft budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
 							   b->name, num_text(spent), num_text(reserved),
 							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
 		else if (best.action == ACTION_WARN)
 			message = psprintf("budget \"%s\" would reach %s%% of its limit of %s %s",
 							   b->name,
-							   num_text(num_round(num_mul(num_div(best.projected_usd, b->limit_usd),
+							   num_text(num_round(num_mul(num_div(state_projected(&best), b->limit_usd),
 														  int64_to_numeric(100)), 2)),
 							   num_text(b->amount), b->currency);
 		else
