@@ -208,6 +208,15 @@ static AttrNumber spend_spent_att;
 static AttrNumber hold_amount_att;
 static AttrNumber hold_expires_att;
 
+/*
+ * The role last found to have SELECT on the four tables a check reads, so
+ * that its next checks skip pg_class_aclcheck.  GRANT and REVOKE on those
+ * tables change their pg_class rows, which sends a relcache invalidation;
+ * changes to roles and role memberships send syscache invalidations.
+ * Both reset it.
+ */
+static Oid	select_allowed_role = InvalidOid;
+
 /* Relcache callback: marks the cache stale when a table it depends on changes. */
 static void
 budget_cache_invalidate(Datum arg, Oid relid)
@@ -218,14 +227,25 @@ budget_cache_invalidate(Datum arg, Oid relid)
 	{
 		cache_valid = false;
 		invalidation_count++;
+		select_allowed_role = InvalidOid;
 	}
 }
 
-/* Registers the invalidation callback of the budget cache. */
+/* Syscache callback for pg_authid and pg_auth_members: privileges may have changed. */
+static void
+role_privileges_invalidate(Datum arg, int cache_id, uint32 hash_value)
+{
+	select_allowed_role = InvalidOid;
+}
+
+/* Registers the invalidation callbacks of the budget cache and the privilege check. */
 void
 budget_check_init(void)
 {
 	CacheRegisterRelcacheCallback(budget_cache_invalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, role_privileges_invalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, role_privileges_invalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMMEMROLE, role_privileges_invalidate, (Datum) 0);
 }
 
 /* Copies a text column into the cache as a C string, or NULL. */
@@ -935,7 +955,11 @@ counter_heap_blocks(CounterScan *cs)
 	return cs->nblocks;
 }
 
-/* Ends the scans and closes the relations. */
+/*
+ * Ends the scans and closes the relations.  Their locks are kept until the
+ * end of the transaction, as the executor keeps the locks of the tables
+ * a query reads.
+ */
 static void
 counter_scan_close(CounterScan *cs)
 {
@@ -944,10 +968,10 @@ counter_scan_close(CounterScan *cs)
 	if (cs->scan != NULL)
 	{
 		index_endscan(cs->scan);
-		index_close(cs->index, AccessShareLock);
+		index_close(cs->index, NoLock);
 	}
 	ExecDropSingleTupleTableSlot(cs->slot);
-	table_close(cs->heap, AccessShareLock);
+	table_close(cs->heap, NoLock);
 }
 
 /*
@@ -1387,10 +1411,14 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		load_budgets();
 	if (decision_desc == NULL)
 		load_decision_type(fcinfo);
-	check_select(budget_relid);
-	check_select(rate_relid);
-	check_select(spend_relid);
-	check_select(hold_relid);
+	if (select_allowed_role != GetUserId())
+	{
+		check_select(budget_relid);
+		check_select(rate_relid);
+		check_select(spend_relid);
+		check_select(hold_relid);
+		select_allowed_role = GetUserId();
+	}
 
 	clock = GetCurrentTimestamp();
 	clock_hour = clock - (clock % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
