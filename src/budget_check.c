@@ -103,8 +103,11 @@ typedef struct BudgetDef
 {
 	int64		id;
 	char	   *name;
+	text	   *name_text;		/* name as a text datum */
 	Numeric		amount;			/* in currency */
 	char	   *currency;
+	text	   *currency_text;
+	text	   *within_message; /* the message of an allow decision */
 	bool		is_usd;
 	bool		is_utc;			/* time_zone is exactly 'UTC' */
 	Numeric		usd_per_unit;
@@ -160,14 +163,16 @@ typedef struct BudgetDef
 
 /*
  * State of one applicable budget during a check, in USD.  The projected
- * spend is compared in fixed form when all its parts have one; the numeric
- * sum is computed only for the amounts that have none, and for messages.
+ * spend is compared in fixed form when all its parts have one.  Its numeric
+ * sum is computed only when some part has none, and for messages.
  */
 typedef struct BudgetState
 {
-	const BudgetDef *def;
+	BudgetDef  *def;
 	TimestampTz period_start;
 	TimestampTz period_end;
+	TimestampTz first_bucket;	/* the counter rows of the period */
+	TimestampTz last_bucket;
 	Numeric		spent_usd;
 	Numeric		reserved_usd;
 	Numeric		estimate_usd;	/* the request's estimate, or 0 */
@@ -246,6 +251,18 @@ budget_check_init(void)
 	CacheRegisterSyscacheCallback(AUTHOID, role_privileges_invalidate, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, role_privileges_invalidate, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMMEMROLE, role_privileges_invalidate, (Datum) 0);
+}
+
+/* Makes the text datums of b that decisions return, in the cache. */
+static void
+cache_decision_texts(BudgetDef *b)
+{
+	MemoryContext old_context = MemoryContextSwitchTo(cache_context);
+
+	b->name_text = cstring_to_text(b->name);
+	b->currency_text = cstring_to_text(b->currency);
+	b->within_message = cstring_to_text(psprintf("within budget \"%s\"", b->name));
+	MemoryContextSwitchTo(old_context);
 }
 
 /* Copies a text column into the cache as a C string, or NULL. */
@@ -455,6 +472,7 @@ load_budgets(void)
 		b->name = cache_cstring(tuple, desc, 2);
 		b->amount = cache_numeric(tuple, desc, 3);
 		b->currency = cache_cstring(tuple, desc, 4);
+		cache_decision_texts(b);
 		b->is_usd = strcmp(b->currency, "USD") == 0;
 		b->usd_per_unit = cache_numeric(tuple, desc, 5);
 		b->limit_usd = cache_numeric(tuple, desc, 6);
@@ -1280,6 +1298,70 @@ unpriced_message(text *model)
 					text_to_cstring(model));
 }
 
+/*
+ * Fills states with the enabled budgets whose scope matches the request and
+ * whose starts_at and ends_at contain as_of, with their periods, in
+ * ascending id order.  Returns their number.
+ */
+static int
+applicable_budgets(BudgetState *states, text *user_id, text *project_id, text *model,
+				   text *api_key_id, ArrayType *tags, TimestampTz as_of)
+{
+	int			count = 0;
+	int			i;
+
+	for (i = 0; i < budget_count; i++)
+	{
+		BudgetDef  *b = &budgets[i];
+		BudgetState *s = &states[count];
+
+		if (b->starts_at > as_of || (b->has_ends_at && as_of >= b->ends_at))
+			continue;
+		if (!scope_matches(b, user_id, project_id, model, api_key_id, tags))
+			continue;
+		s->def = b;
+		budget_period(b, as_of, &s->first_bucket, &s->last_bucket, &s->period_start, &s->period_end);
+		count++;
+	}
+	return count;
+}
+
+/*
+ * Reads the spend and the live holds of count states under one snapshot.
+ * Without an applicable budget the counter and hold tables are not opened.
+ */
+static void
+read_spend_and_holds(BudgetState *states, int count)
+{
+	TimestampTz clock = GetCurrentTimestamp();
+	TimestampTz clock_hour = clock - (clock % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
+	Snapshot	snapshot;
+	CounterScan spend_scan;
+	CounterScan hold_scan;
+	int			i;
+
+	if (count == 0)
+		return;
+
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
+	for (i = 0; i < count; i++)
+	{
+		BudgetState *s = &states[i];
+
+		s->spent_usd = sum_spend(&spend_scan, s->def, s->first_bucket, s->last_bucket,
+								 clock_hour);
+		s->reserved_usd = numeric_zero();
+		s->wants_holds = clock >= s->period_start && clock < s->period_end;
+	}
+	counter_scan_close(&spend_scan);
+
+	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
+	add_holds(&hold_scan, states, count, clock);
+	counter_scan_close(&hold_scan);
+	UnregisterSnapshot(snapshot);
+}
+
 /* Spent + reserved + estimate of s as numeric, computed on first use. */
 static Numeric
 state_projected(BudgetState *s)
@@ -1348,6 +1430,46 @@ binds_before(BudgetState *a, BudgetState *b)
 }
 
 /*
+ * The message of a decision that state best binds, with its spent and
+ * reserved amounts in the budget's currency.  unpriced_allowed: the
+ * estimate is NULL and counts as 0.
+ */
+static text *
+decision_message(BudgetState *best, Numeric spent, Numeric reserved, Numeric estimate,
+				 text *model, bool unpriced_blocks, bool unpriced_allowed)
+{
+	const BudgetDef *b = best->def;
+	char	   *message;
+
+	if (unpriced_blocks)
+		return cstring_to_text(unpriced_message(model));
+
+	if (best->action == ACTION_BLOCK)
+		message = psprintf("budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
+						   b->name, num_text(spent), num_text(reserved),
+						   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
+	else if (best->action == ACTION_WARN && projected_cmp(best, b->limit_usd, b->limit_fixed) > 0)
+		message = psprintf("soft budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
+						   b->name, num_text(spent), num_text(reserved),
+						   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
+	else if (best->action == ACTION_WARN)
+		message = psprintf("budget \"%s\" would reach %s%% of its limit of %s %s",
+						   b->name,
+						   num_text(num_round(num_mul(num_div(state_projected(best), b->limit_usd),
+													  int64_to_numeric(100)), 2)),
+						   num_text(b->amount), b->currency);
+	else if (!unpriced_allowed)
+		return b->within_message;
+	else
+		message = psprintf("within budget \"%s\"", b->name);
+
+	if (unpriced_allowed)
+		message = psprintf("%s (model \"%s\" has no price; counted as 0)", message,
+						   model == NULL ? "" : text_to_cstring(model));
+	return cstring_to_text(message);
+}
+
+/*
  * The decision for a request of estimate USD (NULL: no price known); the
  * same result as the former PL/pgSQL claudecost.budget_decide.
  */
@@ -1362,15 +1484,10 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 	Numeric		zero = numeric_zero();
 	Numeric		estimate0;
 	FixedAmount estimate_fixed;
-	TimestampTz clock;
-	TimestampTz clock_hour;
 	BudgetState best;
 	bool		found = false;
 	BudgetState *states;
-	int			count = 0;
-	CounterScan spend_scan;
-	CounterScan hold_scan;
-	Snapshot	snapshot;
+	int			count;
 	int			i;
 
 	if (estimate != NULL &&
@@ -1420,32 +1537,9 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		select_allowed_role = GetUserId();
 	}
 
-	clock = GetCurrentTimestamp();
-	clock_hour = clock - (clock % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR;
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	counter_scan_open(&spend_scan, spend_relid, spend_index, snapshot, 3);
-	counter_scan_open(&hold_scan, hold_relid, hold_index, snapshot, 2);
-
 	states = palloc(sizeof(BudgetState) * Max(budget_count, 1));
-	for (i = 0; i < budget_count; i++)
-	{
-		BudgetDef  *b = &budgets[i];
-		BudgetState *s = &states[count];
-		TimestampTz first_bucket;
-		TimestampTz bucket;
-
-		if (b->starts_at > as_of || (b->has_ends_at && as_of >= b->ends_at))
-			continue;
-		if (!scope_matches(b, user_id, project_id, model, api_key_id, tags))
-			continue;
-		s->def = b;
-		budget_period(b, as_of, &first_bucket, &bucket, &s->period_start, &s->period_end);
-		s->spent_usd = sum_spend(&spend_scan, b, first_bucket, bucket, clock_hour);
-		s->reserved_usd = numeric_zero();
-		s->wants_holds = clock >= s->period_start && clock < s->period_end;
-		count++;
-	}
-	add_holds(&hold_scan, states, count, clock);
+	count = applicable_budgets(states, user_id, project_id, model, api_key_id, tags, as_of);
+	read_spend_and_holds(states, count);
 
 	for (i = 0; i < count; i++)
 	{
@@ -1473,10 +1567,6 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		}
 	}
 
-	counter_scan_close(&hold_scan);
-	counter_scan_close(&spend_scan);
-	UnregisterSnapshot(snapshot);
-
 	memset(nulls, true, sizeof(nulls));
 	if (!found)
 	{
@@ -1491,43 +1581,22 @@ budget_decide(FunctionCallInfo fcinfo, Numeric estimate, text *user_id, text *pr
 		Numeric		spent = from_usd(b, best.spent_usd);
 		Numeric		reserved = from_usd(b, best.reserved_usd);
 		Numeric		remaining = num_sub(b->amount, spent);
-		char	   *message;
 
 		if (reserved != zero)
 			remaining = num_sub(remaining, reserved);
-		if (unpriced_blocks)
-			message = unpriced_message(model);
-		else if (best.action == ACTION_BLOCK)
-			message = psprintf("budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
-							   b->name, num_text(spent), num_text(reserved),
-							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
-		else if (best.action == ACTION_WARN && projected_cmp(&best, b->limit_usd, b->limit_fixed) > 0)
-			message = psprintf("soft budget \"%s\" would be exceeded: %s spent, %s reserved, %s requested, limit %s %s",
-							   b->name, num_text(spent), num_text(reserved),
-							   num_text(from_usd(b, estimate)), num_text(b->amount), b->currency);
-		else if (best.action == ACTION_WARN)
-			message = psprintf("budget \"%s\" would reach %s%% of its limit of %s %s",
-							   b->name,
-							   num_text(num_round(num_mul(num_div(state_projected(&best), b->limit_usd),
-														  int64_to_numeric(100)), 2)),
-							   num_text(b->amount), b->currency);
-		else
-			message = psprintf("within budget \"%s\"", b->name);
-		if (estimate == NULL && unpriced_allowed)
-			message = psprintf("%s (model \"%s\" has no price; counted as 0)", message,
-							   model == NULL ? "" : text_to_cstring(model));
 
 		values[0] = ObjectIdGetDatum(action_oids[best.action]);
 		values[1] = Int64GetDatum(b->id);
-		values[2] = CStringGetTextDatum(b->name);
+		values[2] = PointerGetDatum(b->name_text);
 		values[3] = NumericGetDatum(spent);
 		values[4] = NumericGetDatum(reserved);
 		values[5] = NumericGetDatum(remaining);
 		values[6] = NumericGetDatum(b->amount);
 		values[7] = TimestampTzGetDatum(best.period_start);
 		values[8] = TimestampTzGetDatum(best.period_end);
-		values[9] = CStringGetTextDatum(message);
-		values[10] = CStringGetTextDatum(b->currency);
+		values[9] = PointerGetDatum(decision_message(&best, spent, reserved, estimate, model,
+													 unpriced_blocks, unpriced_allowed));
+		values[10] = PointerGetDatum(b->currency_text);
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(decision_desc, values, nulls)));

@@ -41,9 +41,6 @@
 
 #ifdef HAVE_INT128
 
-/* 10^37 units: no valid amount reaches it. */
-#define FIXED_UNITS_BOUND ((int128) 10000000000000000000ULL * 1000000000000000000LL)
-
 static uint16
 read_uint16(const char *p)
 {
@@ -117,35 +114,6 @@ fixed_from_numeric(Numeric num)
 	return result;
 }
 
-FixedAmount
-fixed_zero(void)
-{
-	FixedAmount result = {true, 0};
-
-	return result;
-}
-
-/* a + b; invalid when either input is invalid or the sum reaches 10^37 units. */
-FixedAmount
-fixed_add(FixedAmount a, FixedAmount b)
-{
-	FixedAmount result = {false, 0};
-
-	if (!a.valid || !b.valid)
-		return result;
-	result.units = a.units + b.units;
-	result.valid = result.units < FIXED_UNITS_BOUND && result.units > -FIXED_UNITS_BOUND;
-	return result;
-}
-
-/* Sign of a - b, for valid amounts. */
-int
-fixed_cmp(FixedAmount a, FixedAmount b)
-{
-	Assert(a.valid && b.valid);
-	return (a.units > b.units) - (a.units < b.units);
-}
-
 /* The 256-bit product of x and y as high and low halves. */
 static void
 multiply_wide(uint128 x, uint128 y, uint128 *high, uint128 *low)
@@ -212,29 +180,6 @@ fixed_from_numeric(Numeric num)
 	FixedAmount result = {false};
 
 	return result;
-}
-
-FixedAmount
-fixed_zero(void)
-{
-	FixedAmount result = {false};
-
-	return result;
-}
-
-FixedAmount
-fixed_add(FixedAmount a, FixedAmount b)
-{
-	FixedAmount result = {false};
-
-	return result;
-}
-
-int
-fixed_cmp(FixedAmount a, FixedAmount b)
-{
-	elog(ERROR, "fixed-point amounts need a 128-bit integer type");
-	return 0;
 }
 
 int
