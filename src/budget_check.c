@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -933,11 +934,21 @@ typedef struct CounterScan
 	int			nkeys;
 	Relation	index;			/* NULL until first needed */
 	IndexScanDesc scan;			/* NULL until first needed */
-	IndexFetchTableData *fetch; /* TID fetches before the index is open */
-	TupleTableSlot *slot;
+	IndexFetchTableData *fetch; /* TID fetches of a heap that is not heapam */
+	bool		heapam;			/* the heap uses PostgreSQL's heap access method */
+	Buffer		buffer;			/* pinned by the last heapam TID fetch, or invalid */
+	TupleTableSlot *slot;		/* NULL until first needed */
 	Snapshot	snapshot;
 	BlockNumber nblocks;		/* heap size, measured on first use */
 } CounterScan;
+
+/* The columns of a counter row that a check uses. */
+typedef struct CounterRow
+{
+	Numeric		spent;			/* copied; the shared zero for NULL */
+	ItemPointerData version;	/* TID of the visible row version */
+	TransactionId xmin;			/* of that version */
+} CounterRow;
 
 /* Opens heap relid for lookups under snapshot through index indexid with nkeys keys. */
 static void
@@ -947,9 +958,19 @@ counter_scan_open(CounterScan *cs, Oid relid, Oid indexid, Snapshot snapshot, in
 	cs->heap = table_open(relid, AccessShareLock);
 	cs->index_oid = indexid;
 	cs->nkeys = nkeys;
-	cs->slot = table_slot_create(cs->heap, NULL);
+	cs->heapam = cs->heap->rd_tableam == GetHeapamTableAmRoutine();
+	cs->buffer = InvalidBuffer;
 	cs->snapshot = snapshot;
 	cs->nblocks = InvalidBlockNumber;
+}
+
+/* The tuple slot of cs, made on first use. */
+static TupleTableSlot *
+counter_slot(CounterScan *cs)
+{
+	if (cs->slot == NULL)
+		cs->slot = table_slot_create(cs->heap, NULL);
+	return cs->slot;
 }
 
 /* The index scan of cs, begun on first use. */
@@ -981,6 +1002,8 @@ counter_heap_blocks(CounterScan *cs)
 static void
 counter_scan_close(CounterScan *cs)
 {
+	if (BufferIsValid(cs->buffer))
+		ReleaseBuffer(cs->buffer);
 	if (cs->fetch != NULL)
 		table_index_fetch_end(cs->fetch);
 	if (cs->scan != NULL)
@@ -988,22 +1011,88 @@ counter_scan_close(CounterScan *cs)
 		index_endscan(cs->scan);
 		index_close(cs->index, NoLock);
 	}
-	ExecDropSingleTupleTableSlot(cs->slot);
+	if (cs->slot != NULL)
+		ExecDropSingleTupleTableSlot(cs->slot);
 	table_close(cs->heap, NoLock);
+}
+
+/* Fills row from the counter row in cs->slot. */
+static void
+slot_counter_row(CounterScan *cs, CounterRow *row)
+{
+	bool		isnull;
+	Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+
+	row->spent = isnull ? numeric_zero() : DatumGetNumericCopy(spent);
+	row->version = cs->slot->tts_tid;
+	row->xmin = DatumGetTransactionId(slot_getsysattr(cs->slot, MinTransactionIdAttributeNumber, &isnull));
+}
+
+/*
+ * Fetches the version of the HOT chain at tid that the snapshot sees, as
+ * heapam's index fetch does but without a tuple slot, and fills row when
+ * its key is (budget_id, period_start).  The buffer stays pinned in
+ * cs->buffer until the next fetch, so that fetch skips the buffer lookup
+ * when it reads the same block.
+ */
+static bool
+fetch_heapam(CounterScan *cs, ItemPointer tid, int64 budget_id, TimestampTz period_start,
+			 CounterRow *row)
+{
+	TupleDesc	desc = RelationGetDescr(cs->heap);
+	Buffer		previous = cs->buffer;
+	HeapTupleData tuple;
+	bool		all_dead = false;
+	bool		found;
+	bool		isnull;
+	bool		spent_null = true;
+	Datum		spent = (Datum) 0;
+
+	cs->buffer = ReleaseAndReadBuffer(cs->buffer, cs->heap, ItemPointerGetBlockNumber(tid));
+	if (cs->buffer != previous)
+		heap_page_prune_opt(cs->heap, cs->buffer);
+
+	LockBuffer(cs->buffer, BUFFER_LOCK_SHARE);
+	found = heap_hot_search_buffer(tid, cs->heap, cs->buffer, cs->snapshot, &tuple, &all_dead, true);
+	if (found)
+	{
+		Datum		key = heap_getattr(&tuple, spend_budget_att, desc, &isnull);
+
+		found = !isnull && DatumGetInt64(key) == budget_id;
+	}
+	if (found)
+	{
+		Datum		key = heap_getattr(&tuple, spend_start_att, desc, &isnull);
+
+		found = !isnull && DatumGetTimestampTz(key) == period_start;
+	}
+	if (found)
+	{
+		spent = heap_getattr(&tuple, spend_spent_att, desc, &spent_null);
+		row->version = tuple.t_self;
+		row->xmin = HeapTupleHeaderGetXmin(tuple.t_data);
+	}
+	LockBuffer(cs->buffer, BUFFER_LOCK_UNLOCK);
+
+	/* The pin keeps the tuple in place while spent is copied. */
+	if (found)
+		row->spent = spent_null ? numeric_zero() : DatumGetNumericCopy(spent);
+	return found;
 }
 
 /*
  * True when the row at the TID remembered for (budget_id, period_start) is
- * still that row and a version of it is visible; it is then in cs->slot.
+ * still that row and a version of it is visible; row then holds it.
  * The key is checked because a TID can be reused once VACUUM removes a
  * dead chain.  Under SERIALIZABLE the index scan runs instead, so that it
  * takes its predicate locks.
  */
 static bool
 fetch_remembered(CounterScan *cs, const CounterTid *remembered, int64 budget_id,
-				 TimestampTz period_start)
+				 TimestampTz period_start, CounterRow *row)
 {
 	ItemPointerData tid = remembered->tid;
+	TupleTableSlot *slot;
 	bool		call_again = false;
 	bool		all_dead = false;
 	bool		isnull;
@@ -1017,16 +1106,24 @@ fetch_remembered(CounterScan *cs, const CounterTid *remembered, int64 budget_id,
 	if (ItemPointerGetBlockNumber(&tid) >= counter_heap_blocks(cs))
 		return false;
 
+	if (cs->heapam)
+		return fetch_heapam(cs, &tid, budget_id, period_start, row);
+
+	/* NOTE: no test covers this path: PostgreSQL 15 ships no other table access method. */
+	slot = counter_slot(cs);
 	if (cs->scan == NULL && cs->fetch == NULL)
 		cs->fetch = table_index_fetch_begin(cs->heap);
 	if (!table_index_fetch_tuple(cs->scan != NULL ? cs->scan->xs_heapfetch : cs->fetch, &tid,
-								 cs->snapshot, cs->slot, &call_again, &all_dead))
+								 cs->snapshot, slot, &call_again, &all_dead))
 		return false;
-	value = slot_getattr(cs->slot, spend_budget_att, &isnull);
+	value = slot_getattr(slot, spend_budget_att, &isnull);
 	if (isnull || DatumGetInt64(value) != budget_id)
 		return false;
-	value = slot_getattr(cs->slot, spend_start_att, &isnull);
-	return !isnull && DatumGetTimestampTz(value) == period_start;
+	value = slot_getattr(slot, spend_start_att, &isnull);
+	if (isnull || DatumGetTimestampTz(value) != period_start)
+		return false;
+	slot_counter_row(cs, row);
+	return true;
 }
 
 /* Starts an index scan of the counters of budget_id from first to last bucket. */
@@ -1047,17 +1144,18 @@ counter_range_scan(CounterScan *cs, int64 budget_id, TimestampTz first, Timestam
 }
 
 /*
- * Reads the counter row (budget_id, period_start) into cs->slot, at the TID
- * in *remembered when that is still the row, else through the index, and
+ * Reads the counter row (budget_id, period_start) into row, at the TID in
+ * *remembered when that is still the row, else through the index, and
  * then remembers its TID.  False when no version of the row is visible.
  */
 static bool
-read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered)
+read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, CounterTid *remembered,
+			 CounterRow *row)
 {
 	IndexScanDesc scan;
 	ItemPointerData root;
 
-	if (fetch_remembered(cs, remembered, budget_id, period_start))
+	if (fetch_remembered(cs, remembered, budget_id, period_start, row))
 		return true;
 
 	/*
@@ -1072,24 +1170,15 @@ read_counter(CounterScan *cs, int64 budget_id, TimestampTz period_start, Counter
 		if (tid == NULL)
 			return false;
 		root = *tid;
-		if (index_fetch_heap(scan, cs->slot))
+		if (index_fetch_heap(scan, counter_slot(cs)))
 			break;
 	}
+	slot_counter_row(cs, row);
 	remembered->tid = root;
 	remembered->period_start = period_start;
 	remembered->file = cs->heap->rd_node.relNode;
 	remembered->valid = true;
 	return true;
-}
-
-/* The spent column of the counter row in cs->slot, copied. */
-static Numeric
-slot_spent(CounterScan *cs)
-{
-	bool		isnull;
-	Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
-
-	return isnull ? numeric_zero() : DatumGetNumericCopy(spent);
 }
 
 /* a + b, where either may be the shared zero. */
@@ -1132,7 +1221,9 @@ rolling_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last
 	TransactionId version_xmin = InvalidTransactionId;
 	Numeric		closed = numeric_zero();
 	Numeric		current = numeric_zero();
+	CounterRow	row;
 	IndexScanDesc scan;
+	TupleTableSlot *slot;
 
 	ItemPointerSetInvalid(&version);
 	if (last == clock_hour && !IsolationIsSerializable())
@@ -1145,30 +1236,28 @@ rolling_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last
 			b->closed_valid = false;
 		}
 		reusable = TransactionIdFollowsOrEquals(cs->snapshot->xmin, b->horizon_xid) &&
-			read_counter(cs, b->id, DT_NOBEGIN, &b->marker_row);
+			read_counter(cs, b->id, DT_NOBEGIN, &b->marker_row, &row);
 	}
 	if (reusable)
 	{
-		bool		isnull;
-
-		version = cs->slot->tts_tid;
-		version_xmin = DatumGetTransactionId(slot_getsysattr(cs->slot, MinTransactionIdAttributeNumber,
-															 &isnull));
+		version = row.version;
+		version_xmin = row.xmin;
 		if (b->closed_valid && b->closed_first == first && b->closed_last == last &&
 			ItemPointerEquals(&b->marker_version, &version) && b->marker_xmin == version_xmin)
 		{
-			if (read_counter(cs, b->id, last, &b->spend_row))
-				current = slot_spent(cs);
+			if (read_counter(cs, b->id, last, &b->spend_row, &row))
+				current = row.spent;
 			return num_add_nonzero(b->closed_sum, current);
 		}
 	}
 
 	scan = counter_range_scan(cs, b->id, first, last);
-	while (index_getnext_slot(scan, ForwardScanDirection, cs->slot))
+	slot = counter_slot(cs);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		start = slot_getattr(cs->slot, spend_start_att, &isnull);
-		Datum		spent = slot_getattr(cs->slot, spend_spent_att, &isnull);
+		Datum		start = slot_getattr(slot, spend_start_att, &isnull);
+		Datum		spent = slot_getattr(slot, spend_spent_att, &isnull);
 
 		CHECK_FOR_INTERRUPTS();
 		if (isnull)
@@ -1204,12 +1293,14 @@ static Numeric
 sum_spend(CounterScan *cs, BudgetDef *b, TimestampTz first, TimestampTz last,
 		  TimestampTz clock_hour)
 {
+	CounterRow	row;
+
 	if (first != last)
 	{
 		Assert(b->period == PERIOD_ROLLING);
 		return rolling_spend(cs, b, first, last, clock_hour);
 	}
-	return read_counter(cs, b->id, last, &b->spend_row) ? slot_spent(cs) : numeric_zero();
+	return read_counter(cs, b->id, last, &b->spend_row, &row) ? row.spent : numeric_zero();
 }
 
 /*
@@ -1266,7 +1357,7 @@ add_holds(CounterScan *cs, BudgetState *states, int count, TimestampTz clock)
 		if (states[i].def->id != budget_id || !states[i].wants_holds)
 			continue;
 		/* An MVCC snapshot sees at most one version of the row behind an entry. */
-		if (!index_fetch_heap(scan, cs->slot))
+		if (!index_fetch_heap(scan, counter_slot(cs)))
 			continue;
 		expires_at = slot_getattr(cs->slot, hold_expires_att, &isnull);
 		if (isnull || DatumGetTimestampTz(expires_at) <= clock)
