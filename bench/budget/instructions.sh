@@ -61,6 +61,8 @@ as_server_user "$bindir/initdb" -D "$work/data" -A trust -U postgres >/dev/null
 select1=$(per_execution "SELECT 1;")
 five=$(per_execution "SELECT action FROM claudecost.budget_check(0.01, 'u1', 'p1', 'bench-model');")
 two=$(per_execution "SELECT action FROM claudecost.budget_check(0.01, 'u2', 'p99', 'other-model');")
+none=$(per_execution "SELECT action FROM claudecost.budget_check(0.01, 'u1', 'p1', 'bench-model', as_of => '2019-12-31');")
 echo "instructions per execution: SELECT 1 $select1"
 echo "budget_check, five budgets apply: $five ($(awk -v a="$five" -v b="$select1" 'BEGIN { printf "%.2f", a / b }') x SELECT 1)"
 echo "budget_check, two budgets apply: $two ($(awk -v a="$two" -v b="$select1" 'BEGIN { printf "%.2f", a / b }') x SELECT 1)"
+echo "budget_check, no budget applies (as_of before every budget): $none ($(awk -v a="$none" -v b="$select1" 'BEGIN { printf "%.2f", a / b }') x SELECT 1)"
