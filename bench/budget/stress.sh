@@ -52,10 +52,12 @@ END
 $$;
 SQL
 
-pgbench -n -c "$clients" -j 2 -t "$per_client" -f "$here/stress.pgbench" "$db" > "$here/stress.pgbench.log" 2>&1 \
-    || { cat "$here/stress.pgbench.log"; exit 1; }
-grep -E 'number of transactions actually processed|number of failed|tps' "$here/stress.pgbench.log"
-rm -f "$here/stress.pgbench.log"
+# The pgbench output goes to a temporary file, not into the source tree.
+log=$(mktemp)
+pgbench -n -c "$clients" -j 2 -t "$per_client" -f "$here/stress.pgbench" "$db" > "$log" 2>&1 \
+    || { cat "$log"; rm -f "$log"; exit 1; }
+grep -E 'number of transactions actually processed|number of failed|tps' "$log"
+rm -f "$log"
 
 SQL_REPORT=$(cat <<'SQL'
 \pset footer off
