@@ -2130,3 +2130,23 @@ BEGIN
     RETURN sorted;
 END
 $$;
+
+-- Deleting a budget waits for the usage writes in progress and holds new
+-- ones until it commits, so a write never inserts a counter row for a
+-- budget deleted meanwhile (schema/70_budget.sql explains why).
+CREATE FUNCTION claudecost.budget_delete_lock()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    LOCK TABLE claudecost.usage IN SHARE MODE;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER budget_delete_lock
+    BEFORE DELETE ON claudecost.budget
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.budget_delete_lock();
+REVOKE ALL ON FUNCTION claudecost.budget_delete_lock() FROM PUBLIC;

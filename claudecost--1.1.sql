@@ -2120,6 +2120,30 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
 END
 $$;
 
+-- Deleting a budget waits for the usage writes in progress and holds new
+-- ones until it commits.  A usage statement that started counting spend
+-- for the budget before the delete committed would otherwise insert a
+-- counter row whose foreign key fails, and its INSERT would be lost.
+-- Writes that wait then run their budget statements under a new snapshot,
+-- without the deleted budget (READ COMMITTED; under REPEATABLE READ they
+-- fail with a serialization error, to be retried).  SHARE mode conflicts
+-- with the writers' ROW EXCLUSIVE lock only, so reports keep reading.
+CREATE FUNCTION claudecost.budget_delete_lock()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    LOCK TABLE claudecost.usage IN SHARE MODE;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER budget_delete_lock
+    BEFORE DELETE ON claudecost.budget
+    FOR EACH STATEMENT EXECUTE FUNCTION claudecost.budget_delete_lock();
+
 -- The decision path runs on every request, so it is C (src/budget_check.c):
 -- the enabled budget definitions are cached per backend, period boundaries
 -- are computed with the timestamp functions that budget_bucket and
