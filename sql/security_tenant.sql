@@ -105,6 +105,20 @@ SELECT request_id, project_id FROM claudecost.usage ORDER BY request_id COLLATE 
 SELECT action, budget_name, spent FROM claudecost.budget_check(0.5, project_id => 'B', as_of => '2025-03-15');
 RESET ROLE;
 
+-- A role change reloads the budgets cached for a role: with BYPASSRLS,
+-- tenant A's check for B binds B's budget, and without it the global one.
+SET ROLE regress_tenant_a;
+SELECT action, budget_name FROM claudecost.budget_check(0.5, project_id => 'B', as_of => '2025-03-15');
+RESET ROLE;
+ALTER ROLE regress_tenant_a BYPASSRLS;
+SET ROLE regress_tenant_a;
+SELECT action, budget_name FROM claudecost.budget_check(0.5, project_id => 'B', as_of => '2025-03-15');
+RESET ROLE;
+ALTER ROLE regress_tenant_a NOBYPASSRLS;
+SET ROLE regress_tenant_a;
+SELECT action, budget_name FROM claudecost.budget_check(0.5, project_id => 'B', as_of => '2025-03-15');
+RESET ROLE;
+
 -- Tenant A cannot write usage for B or without a project.
 SET ROLE regress_tenant_a;
 INSERT INTO claudecost.usage (request_id, occurred_at, model, project_id, input_tokens)

@@ -237,11 +237,20 @@ budget_cache_invalidate(Datum arg, Oid relid)
 	}
 }
 
-/* Syscache callback for pg_authid and pg_auth_members: privileges may have changed. */
+/*
+ * Syscache callback for pg_authid and pg_auth_members: privileges may have
+ * changed, and with row-level security on claudecost.budget, so may the
+ * budgets a role sees (membership, BYPASSRLS).
+ */
 static void
 role_privileges_invalidate(Datum arg, int cache_id, uint32 hash_value)
 {
 	select_allowed_role = InvalidOid;
+	if (cache_row_security)
+	{
+		cache_valid = false;
+		invalidation_count++;
+	}
 }
 
 /* Registers the invalidation callbacks of the budget cache and the privilege check. */
