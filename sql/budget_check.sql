@@ -110,7 +110,9 @@ INSERT INTO estimates VALUES (0), (1), (2.5), (3), (3.1), (4.6), (4.74), (4.75),
 SELECT e, d.action, d.budget_name, d.spent, d.reserved, d.remaining, d.message
   FROM estimates, LATERAL claudecost.budget_check(e, as_of => '2026-05-01 12:00') d
  ORDER BY e;
--- The same decisions from budget_state in SQL.
+-- The same decisions from budget_state in SQL.  The share of the limit
+-- left is compared to 40 decimal places: numeric division at its default
+-- scale rounds shares that differ after the 20th place to the same value.
 SELECT e.e, (SELECT s.budget_name
                FROM claudecost.budget_state('2026-05-01 12:00', NULL, NULL, NULL, NULL, NULL) s
               ORDER BY CASE WHEN s.spent_usd + s.reserved_usd + e.e > s.limit_usd
@@ -118,7 +120,7 @@ SELECT e.e, (SELECT s.budget_name
                             WHEN cardinality(s.warn_at) > 0
                                  AND s.spent_usd + s.reserved_usd + e.e >= s.warn_at[1] * s.limit_usd THEN 1
                             ELSE 0 END DESC,
-                       (s.limit_usd - s.spent_usd - s.reserved_usd - e.e) / s.limit_usd, s.budget_id
+                       div((s.limit_usd - s.spent_usd - s.reserved_usd - e.e) * 1e40, s.limit_usd), s.budget_id
               LIMIT 1) AS sql_binding
   FROM estimates e
  ORDER BY e.e;
@@ -272,3 +274,18 @@ SELECT d.action, d.budget_name, d.remaining
   FROM claudecost.budget_check(0, project_id => 'exact 10^16', as_of => '2026-05-01 12:00') d;
 SELECT d.action, d.budget_name, d.remaining
   FROM claudecost.budget_check(15.000000000000000000001, project_id => 'exact 10^16', as_of => '2026-05-01 12:00') d;
+-- Shares of the limit left that differ only after the 20th decimal place:
+-- 'share b' has 1/3.00000000000000000001 left, less than the third that
+-- 'share a' has, so it binds, and SQL agrees when it divides to 40 places.
+SELECT count(claudecost.create_budget(n, l, 'daily', project_id => 'exact share',
+                                      starts_at => '2026-01-01', warn_at => '{}')) AS budgets
+  FROM (VALUES ('share a', 3), ('share b', 3.00000000000000000001)) v(n, l);
+INSERT INTO claudecost.budget_spend (budget_id, period_start, spent)
+SELECT b.id, '2026-05-01', CASE b.name WHEN 'share a' THEN 2 ELSE 2.00000000000000000001 END
+  FROM claudecost.budget b WHERE b.project_id = 'exact share';
+SELECT d.action, d.budget_name, d.remaining
+  FROM claudecost.budget_check(0, project_id => 'exact share', as_of => '2026-05-01 12:00') d;
+SELECT s.budget_name
+  FROM claudecost.budget_state('2026-05-01 12:00', NULL, 'exact share', NULL, NULL, NULL) s
+ ORDER BY div((s.limit_usd - s.spent_usd - s.reserved_usd) * 1e40, s.limit_usd), s.budget_id
+ LIMIT 1;
