@@ -2131,7 +2131,7 @@ BEGIN
 END
 $$;
 
--- Deleting a budget waits for the usage writes in progress and holds new
+-- Deleting a budget waits for the usage writes in progress and blocks new
 -- ones until it commits, so a write never inserts a counter row for a
 -- budget deleted meanwhile (schema/70_budget.sql explains why).
 CREATE FUNCTION claudecost.budget_delete_lock()

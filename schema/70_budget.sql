@@ -809,7 +809,7 @@ SELECT b.id, b.name, b.hard_limit, b.warn_at, b.currency, b.amount,
 END
 $$;
 
--- Deleting a budget waits for the usage writes in progress and holds new
+-- Deleting a budget waits for the usage writes in progress and blocks new
 -- ones until it commits.  A usage statement that started counting spend
 -- for the budget before the delete committed would otherwise insert a
 -- counter row whose foreign key fails, and its INSERT would be lost.

@@ -15,9 +15,9 @@
  * The decoder reads the stored numeric format of PostgreSQL's numeric.c,
  * which pg_upgrade requires to stay the same across major versions.  The
  * varlena data begins with a 16-bit header.  Its top two bits are 10 for
- * the short form and 11 for NaN and the infinities.  A short header holds
+ * the short form and 11 for NaN and the infinities.  A short header contains
  * the sign (0x2000), the display scale and a 7-bit signed weight (0x007F).
- * A long header holds the sign (0x4000) and the display scale, and a 16-bit
+ * A long header contains the sign (0x4000) and the display scale, and a 16-bit
  * weight follows it.  The digits follow as 16-bit base-10000 digits, most
  * significant first.  The first digit is worth 10000^weight, and numeric's
  * own functions store no leading or trailing zero digits.
