@@ -23,9 +23,9 @@
  *   The usage history is never read.
  *
  * Money is numeric.  Sums and comparisons of amounts below 10^16 with at
- * most 20 decimal places run in exact 128-bit fixed point (numeric_fixed.c),
- * the others and the messages in numeric, so results are identical to the
- * SQL definitions.
+ * most 20 decimal places run in exact 128-bit fixed point (numeric_fixed.c).
+ * Other amounts and the messages use numeric, so results are identical to
+ * the SQL definitions.
  */
 #include "postgres.h"
 
@@ -217,8 +217,8 @@ static AttrNumber hold_expires_att;
 /*
  * The role last found to have SELECT on the four tables a check reads, so
  * that its next checks skip pg_class_aclcheck.  GRANT and REVOKE on those
- * tables change their pg_class rows, which sends a relcache invalidation;
- * changes to roles and role memberships send syscache invalidations.
+ * tables change their pg_class rows, which sends a relcache invalidation.
+ * Changes to roles and role memberships send syscache invalidations.
  * Both reset it.
  */
 static Oid	select_allowed_role = InvalidOid;
@@ -1090,8 +1090,8 @@ fetch_heapam(CounterScan *cs, ItemPointer tid, int64 budget_id, TimestampTz peri
 }
 
 /*
- * True when the row at the TID remembered for (budget_id, period_start) is
- * still that row and a version of it is visible; row then holds it.
+ * Fills row and returns true when the row at the TID remembered for
+ * (budget_id, period_start) is still that row and a version of it is visible.
  * The key is checked because a TID can be reused once VACUUM removes a
  * dead chain.  Under SERIALIZABLE the index scan runs instead, so that it
  * takes its predicate locks.
@@ -1481,7 +1481,7 @@ state_projected(BudgetState *s)
 	return sum;
 }
 
-/* Sign of the projected spend of s minus amount, whose fixed form is fixed. */
+/* Sign of the projected spend of s minus amount, where fixed is amount in fixed form or invalid. */
 static int
 projected_cmp(BudgetState *s, Numeric amount, FixedAmount fixed)
 {
